@@ -1,0 +1,36 @@
+# Everything a newcomer or CI needs; `make test` installs what it needs first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run demo test soak bench lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: install  ## the scripted demo day (until the API lands: `tandem serve`)
+	$(BIN)/tandem demo
+
+demo: run
+
+test: install
+	$(BIN)/pytest -q -m "not soak"
+
+soak: install
+	$(BIN)/pytest -q -m soak
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+lint: install
+	$(BIN)/ruff check domain projections adapters tests benchmarks
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,80 @@
+"""The one wiring place: configuration (environment) -> a ready ServiceDesk on the right store."""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from domain.service_desk import Clock, ServiceDesk, system_clock
+
+DEFAULT_DATABASE_URL = "sqlite:///var/tandem.db"
+TRANSCODER = "adapters.msgpack_codec:MsgpackTranscoder"
+SCHEMA_LOCK_KEY = 0x7A4D_0001
+"""pg advisory lock that serialises table creation between processes starting together."""
+
+
+class ConfigurationError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
+        return cls(database_url=environ.get("TANDEM_DATABASE_URL") or DEFAULT_DATABASE_URL)
+
+
+def store_environment(database_url: str) -> dict[str, str]:
+    """eventsourcing's settings for `sqlite:///PATH`, `postgresql://...` or `memory://`."""
+    url = urlsplit(database_url)
+    common = {"TRANSCODER_TOPIC": TRANSCODER}
+    if url.scheme == "sqlite":
+        path = unquote(url.path[1:] if url.path.startswith("/") else url.path)
+        if url.netloc or not path:
+            raise ConfigurationError(
+                f"TANDEM_DATABASE_URL: {database_url!r} is not sqlite:///PATH "
+                "(relative) or sqlite:////PATH (absolute)")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return {**common, "PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path,
+                "SQLITE_LOCK_TIMEOUT": "30"}
+    if url.scheme in ("postgresql", "postgres"):
+        if not url.hostname or len(url.path) < 2:
+            raise ConfigurationError(
+                f"TANDEM_DATABASE_URL: {database_url!r} needs a host and a database name "
+                "(postgresql://USER@HOST:PORT/DB)")
+        return {
+            **common,
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": unquote(url.path[1:]),
+            "POSTGRES_HOST": url.hostname,
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            # eventsourcing insists on a password; with trust auth any value is accepted.
+            "POSTGRES_PASSWORD": unquote(url.password or "unused"),
+        }
+    if url.scheme == "memory":
+        return {**common, "PERSISTENCE_MODULE": "eventsourcing.popo"}
+    raise ConfigurationError(
+        f"TANDEM_DATABASE_URL: unsupported scheme {url.scheme!r} "
+        "(use sqlite:///PATH or postgresql://USER@HOST:PORT/DB)")
+
+
+def open_service_desk(database_url: str, *, clock: Clock = system_clock) -> ServiceDesk:
+    """A ServiceDesk on the given store; PostgreSQL tables are created once, under a lock."""
+    env = store_environment(database_url)
+    if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
+        return ServiceDesk(env, clock=clock)
+    import psycopg
+
+    with psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"], autocommit=True,
+    ) as connection:
+        connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+        try:
+            return ServiceDesk(env, clock=clock)
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))

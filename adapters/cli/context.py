@@ -1,0 +1,64 @@
+"""What every CLI command shares: who is acting, the store, and how results are printed."""
+
+import getpass
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from adapters.bootstrap import Settings, open_service_desk
+from domain.service_desk import ServiceDesk
+
+console = Console()
+
+
+@dataclass
+class Session:
+    """Per-invocation state kept in typer's context object."""
+
+    actor: str = field(default_factory=getpass.getuser)
+    _desk: ServiceDesk | None = None
+
+    @property
+    def desk(self) -> ServiceDesk:
+        if self._desk is None:
+            self._desk = open_service_desk(Settings.from_environment().database_url)
+        return self._desk
+
+
+def session(ctx: typer.Context) -> Session:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, Session)
+    return obj
+
+
+def print_json(value: Any) -> None:
+    """Exactly one JSON document on stdout, nothing else."""
+    typer.echo(json.dumps(value, ensure_ascii=False))
+
+
+def print_record(view: dict[str, Any], title: str) -> None:
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for key, value in view.items():
+        table.add_row(key, _cell(value))
+    console.print(table)
+
+
+def print_rows(views: list[dict[str, Any]], columns: list[str], title: str) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, no_wrap=column != "title")
+    for view in views:
+        table.add_row(*(_cell(view[column]) for column in columns))
+    console.print(table)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return "" if value is None else str(value)

@@ -1,0 +1,114 @@
+"""`tandem demo`: a scripted day at a service desk, on a fresh SQLite file."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from adapters.bootstrap import open_service_desk
+from adapters.cli.context import console, print_rows
+from adapters.cli.incidents import LIST_COLUMNS as INCIDENT_COLUMNS
+from adapters.cli.problems import LIST_COLUMNS as PROBLEM_COLUMNS
+from adapters.views import incident_view, problem_view
+
+MONITOR = "monitor:prometheus"
+
+
+class ScriptedClock:
+    """The demo's injected clock: a working day that moves only when the script says so."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def at(self, hh_mm: str) -> None:
+        hours, minutes = map(int, hh_mm.split(":"))
+        self.now = self.now.replace(hour=hours, minute=minutes)
+
+
+def run(
+    database: Annotated[Path, typer.Option(help="SQLite file to (re)create.")]
+    = Path("var/demo.db"),
+) -> None:
+    """Play a realistic day through the ServiceDesk and print the incidents and problems."""
+    database.unlink(missing_ok=True)
+    day = datetime.now(UTC).replace(hour=8, minute=0, second=0, microsecond=0)
+    clock = ScriptedClock(day - timedelta(days=1))
+    desk = open_service_desk(f"sqlite:///{database}", clock=clock)
+
+    clock.at("08:02")
+    relay = desk.open_incident(
+        actor=MONITOR, title="Mail relay mx1: outbound queue above 5000", service="email",
+        category="email", impact=2, urgency=1, channel="monitoring",
+        description="Alertmanager: PostfixQueueHigh firing on mx1")
+    clock.at("08:05")
+    outlook = desk.open_incident(
+        actor="sd.agent", title="Cannot send email from Outlook", service="email",
+        impact=3, urgency=2, caller="alice", channel="phone")
+    clock.at("08:10")
+    desk.assign_incident(relay.number, actor="sd.agent", group="messaging", assignee="bob")
+    desk.categorize_incident(outlook.number, actor="sd.agent", category="email",
+                             subcategory="outbound")
+    desk.assign_incident(outlook.number, actor="sd.agent", group="messaging")
+    clock.at("08:30")
+    desk.add_incident_note(relay.number, actor="bob",
+                           text="Queue stuck on TLS handshakes to the upstream smarthost")
+    clock.at("08:45")
+    desk.escalate_incident(relay.number, actor="bob", kind="functional", to="network-ops",
+                           reason="TLS failures point at the egress firewall")
+    clock.at("09:00")
+    vpn = desk.open_incident(actor="sd.agent", title="VPN drops every few minutes",
+                             service="vpn", impact=3, urgency=3, caller="dave")
+    desk.assign_incident(vpn.number, actor="sd.agent", group="network-ops", assignee="erin")
+    desk.put_incident_on_hold(vpn.number, actor="erin", reason="awaiting_caller")
+    clock.at("09:20")
+    desk.resume_incident(vpn.number, actor="erin")
+    desk.resolve_incident(vpn.number, actor="erin", code="solution_provided",
+                          notes="Client updated to 5.2; stable since")
+    clock.at("09:30")
+    desk.escalate_incident(relay.number, actor="sd.lead", kind="hierarchical",
+                           to="it-ops-manager", reason="P2 close to its resolution target")
+    clock.at("10:15")
+    again = desk.open_incident(
+        actor=MONITOR, title="Mail relay mx1: outbound queue above 5000", service="email",
+        category="email", impact=2, urgency=1, channel="monitoring")
+    clock.at("10:20")
+    delayed = desk.open_incident(actor="sd.agent", title="Emails to customers delayed by hours",
+                                 service="email", impact=2, urgency=2, caller="frank")
+    clock.at("10:30")
+    problem = desk.open_problem(
+        actor="pat", title="Recurring outbound mail queue stalls on mx1", service="email",
+        incidents=[relay.number, outlook.number, again.number, delayed.number])
+    clock.at("10:40")
+    desk.add_problem_note(problem.number, actor="pat",
+                          text="Stalls began after Monday's certificate rotation")
+    clock.at("11:30")
+    desk.identify_root_cause(problem.number, actor="pat",
+                             text="TLS session cache exhausted on mx1 after cert rotation")
+    desk.record_known_error(problem.number, actor="pat",
+                            workaround="Restart tlsmgr on mx1, then flush the queue")
+    clock.at("11:35")
+    desk.assign_incident(again.number, actor="sd.agent", group="messaging", assignee="bob")
+    desk.apply_workaround(again.number, actor="bob", known_error=problem.number,
+                          text="Restarted tlsmgr and flushed the queue")
+    desk.put_incident_on_hold(relay.number, actor="bob", reason="awaiting_problem")
+    clock.at("12:00")
+    desk.resolve_incident(outlook.number, actor="bob", code="workaround_provided",
+                          notes="Queue flushed; Alice's mail went out")
+    desk.close_incident(outlook.number, actor="sd.agent")
+    clock.at("13:00")
+    desk.request_change(problem.number, actor="pat", change_ref="CHG0001234")
+    clock.at("15:10")
+    dup = desk.open_incident(actor="sd.agent", title="Email slow", service="email",
+                             caller="gina")
+    desk.cancel_incident(dup.number, actor="sd.agent", reason=f"Duplicate of {delayed.number}")
+    clock.at("16:00")
+    desk.resolve_problem(problem.number, actor="pat", resolve_linked_incidents=True,
+                         notes="CHG0001234 raised the TLS session cache size")
+
+    console.print(f"A day at the service desk, stored in {database}\n")
+    print_rows([incident_view(i) for i in desk.incidents()], INCIDENT_COLUMNS, "Incidents")
+    print_rows([problem_view(p) for p in desk.problems()], PROBLEM_COLUMNS, "Problems")

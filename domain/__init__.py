@@ -1,0 +1,1 @@
+"""Incident and problem management: aggregates, events, rules and the ServiceDesk application."""

@@ -1,0 +1,85 @@
+"""Base for Tandem's aggregates: every event names its actor and extends the audit chain."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Self
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.audit_chain import GENESIS_HASH, chain_hash, event_data, format_timestamp
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """Who causes an event and when, as decided by the command layer (the clock is injected)."""
+
+    actor: str
+    at: datetime
+
+
+def event_type_name(event_class: type[Any]) -> str:
+    """`Incident.Opened` -> `IncidentOpened`: unique across aggregates, used on the wire."""
+    return str(event_class.__qualname__).replace(".", "")
+
+
+def stream_type_name(event_class: type[Any]) -> str:
+    return str(event_class.__qualname__).split(".", 1)[0]
+
+
+class AuditedAggregate(Aggregate):
+    """An aggregate whose events carry `actor`, `prev_hash` and `hash` (design section 7)."""
+
+    def __init__(self) -> None:
+        self.head_hash = GENESIS_HASH
+
+    class Event(Aggregate.Event):
+        actor: str
+        prev_hash: str
+        hash: str
+
+        def mutate(self, aggregate: Any) -> Any:
+            aggregate = super().mutate(aggregate)
+            aggregate.head_hash = self.hash
+            return aggregate
+
+    class Created(Event, Aggregate.Created):
+        pass
+
+    @classmethod
+    def _start(cls, event_class: type[Created], *, id: UUID, stamp: Stamp, **fields: Any) -> Self:  # noqa: A002 (eventsourcing's name)
+        """Create the aggregate with its first, chained event."""
+        chained = _chained(event_class, id, version=1, at=stamp.at, actor=stamp.actor,
+                           prev_hash=GENESIS_HASH, fields=fields)
+        return cls._create(event_class, id=id, **chained)
+
+    def _trigger(self, event_class: type[Event], *, stamp: Stamp, **fields: Any) -> None:
+        """Record the next event; its time never precedes the previous one, so as-of reads hold."""
+        at = max(stamp.at, self.modified_on)
+        chained = _chained(event_class, self.id, version=self.version + 1, at=at,
+                           actor=stamp.actor, prev_hash=self.head_hash, fields=fields)
+        self.trigger_event(event_class, **chained)
+
+
+def _chained(
+    event_class: type[Any],
+    stream_id: UUID,
+    *,
+    version: int,
+    at: datetime,
+    actor: str,
+    prev_hash: str,
+    fields: dict[str, Any],
+) -> dict[str, Any]:
+    digest = chain_hash(
+        stream_type=stream_type_name(event_class),
+        stream_id=stream_id,
+        version=version,
+        event_type=event_type_name(event_class),
+        schema=getattr(event_class, "class_version", 1),
+        occurred_at=format_timestamp(at),
+        actor=actor,
+        data=event_data(fields),
+        prev_hash=prev_hash,
+    )
+    return {**fields, "timestamp": at, "actor": actor, "prev_hash": prev_hash, "hash": digest}

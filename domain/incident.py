@@ -1,0 +1,372 @@
+"""The Incident aggregate: restoring service fast, from logging to closure."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Self
+from uuid import UUID
+
+from domain.aggregate import AuditedAggregate, Stamp
+from domain.errors import Refused
+from domain.lifecycle import after, check, moving, staying
+from domain.priority import Priority, priority_for
+
+
+class IncidentState(StrEnum):
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    ON_HOLD = "on_hold"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    CANCELED = "canceled"
+
+
+class HoldReason(StrEnum):
+    AWAITING_CALLER = "awaiting_caller"
+    AWAITING_VENDOR = "awaiting_vendor"
+    AWAITING_CHANGE = "awaiting_change"
+    AWAITING_PROBLEM = "awaiting_problem"
+
+
+class ResolutionCode(StrEnum):
+    """ServiceNow's resolution codes."""
+
+    SOLUTION_PROVIDED = "solution_provided"
+    WORKAROUND_PROVIDED = "workaround_provided"
+    RESOLVED_BY_PROBLEM = "resolved_by_problem"
+    RESOLVED_BY_CHANGE = "resolved_by_change"
+    RESOLVED_BY_CALLER = "resolved_by_caller"
+    DUPLICATE = "duplicate"
+    KNOWN_ERROR = "known_error"
+    NO_RESOLUTION = "no_resolution"
+
+
+class EscalationKind(StrEnum):
+    FUNCTIONAL = "functional"
+    """To a group with more expertise: the incident is reassigned."""
+    HIERARCHICAL = "hierarchical"
+    """To management: the assignment stays, the escalation level rises."""
+
+
+class Channel(StrEnum):
+    """How the incident was identified."""
+
+    SERVICE_DESK = "service_desk"
+    SELF_SERVICE = "self_service"
+    EMAIL = "email"
+    PHONE = "phone"
+    MONITORING = "monitoring"
+
+
+_S = IncidentState
+OPEN_STATES = (_S.NEW, _S.IN_PROGRESS, _S.ON_HOLD)
+ACTIVE_STATES = (_S.IN_PROGRESS, _S.ON_HOLD)
+
+LIFECYCLE: dict[str, dict[IncidentState, IncidentState]] = {
+    "assign": {_S.NEW: _S.IN_PROGRESS, **staying(ACTIVE_STATES)},
+    "categorize": staying(OPEN_STATES),
+    "prioritize": staying(OPEN_STATES),
+    "escalate functionally": {_S.NEW: _S.IN_PROGRESS, **staying(ACTIVE_STATES)},
+    "escalate hierarchically": staying(OPEN_STATES),
+    "put on hold": moving([_S.IN_PROGRESS], _S.ON_HOLD),
+    "resume": moving([_S.ON_HOLD], _S.IN_PROGRESS),
+    "add a note": staying([*OPEN_STATES, _S.RESOLVED]),
+    "apply a workaround": staying(OPEN_STATES),
+    "resolve": moving(OPEN_STATES, _S.RESOLVED),
+    "reopen": moving([_S.RESOLVED], _S.IN_PROGRESS),
+    "close": moving([_S.RESOLVED], _S.CLOSED),
+    "cancel": moving(OPEN_STATES, _S.CANCELED),
+    # Problems study past incidents too, so links are allowed in every state.
+    "link to a problem": staying(list(IncidentState)),
+    "unlink from a problem": staying(list(IncidentState)),
+}
+
+_ESCALATION_STEPS = {
+    EscalationKind.FUNCTIONAL: "escalate functionally",
+    EscalationKind.HIERARCHICAL: "escalate hierarchically",
+}
+
+
+class Incident(AuditedAggregate):
+    """An unplanned interruption or degradation of a service, and its handling."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.number = ""
+        self.title = ""
+        self.description = ""
+        self.service = ""
+        self.category: str | None = None
+        self.subcategory: str | None = None
+        self.impact = 3
+        self.urgency = 3
+        self.priority = Priority.P5
+        self.caller: str | None = None
+        self.channel = Channel.SERVICE_DESK
+        self.state = IncidentState.NEW
+        self.hold_reason: HoldReason | None = None
+        self.assignment_group: str | None = None
+        self.assignee: str | None = None
+        self.escalation_level = 0
+        self.workaround: str | None = None
+        self.known_error: UUID | None = None
+        self.problem: UUID | None = None
+        self.problem_number: str | None = None
+        self.resolution_code: ResolutionCode | None = None
+        self.resolution_notes: str | None = None
+        self.resolved_at: datetime | None = None
+        self.close_code: ResolutionCode | None = None
+        self.closed_at: datetime | None = None
+        self.reopen_count = 0
+        self.notes: list[dict[str, Any]] = []
+
+    class Event(AuditedAggregate.Event):
+        pass
+
+    class Opened(AuditedAggregate.Created):
+        number: str
+        title: str
+        description: str
+        service: str
+        category: str | None
+        subcategory: str | None
+        impact: int
+        urgency: int
+        priority: Priority
+        caller: str | None
+        channel: Channel
+
+        def apply(self, incident: "Incident") -> None:
+            incident.number = self.number
+            incident.title = self.title
+            incident.description = self.description
+            incident.service = self.service
+            incident.category = self.category
+            incident.subcategory = self.subcategory
+            incident.impact = self.impact
+            incident.urgency = self.urgency
+            incident.priority = self.priority
+            incident.caller = self.caller
+            incident.channel = self.channel
+
+    class Categorized(Event):
+        category: str
+        subcategory: str | None
+
+        def apply(self, incident: "Incident") -> None:
+            incident.category = self.category
+            incident.subcategory = self.subcategory
+
+    class Prioritized(Event):
+        impact: int
+        urgency: int
+        priority: Priority
+
+        def apply(self, incident: "Incident") -> None:
+            incident.impact = self.impact
+            incident.urgency = self.urgency
+            incident.priority = self.priority
+
+    class Assigned(Event):
+        assignment_group: str
+        assignee: str | None
+
+        def apply(self, incident: "Incident") -> None:
+            incident.state = after(LIFECYCLE, "assign", incident.state)
+            incident.assignment_group = self.assignment_group
+            incident.assignee = self.assignee
+
+    class Escalated(Event):
+        kind: EscalationKind
+        to: str
+        reason: str
+
+        def apply(self, incident: "Incident") -> None:
+            if self.kind is EscalationKind.FUNCTIONAL:
+                incident.state = after(LIFECYCLE, _ESCALATION_STEPS[self.kind], incident.state)
+                incident.assignment_group = self.to
+                incident.assignee = None
+            else:
+                incident.escalation_level += 1
+
+    class PutOnHold(Event):
+        reason: HoldReason
+
+        def apply(self, incident: "Incident") -> None:
+            incident.state = after(LIFECYCLE, "put on hold", incident.state)
+            incident.hold_reason = self.reason
+
+    class Resumed(Event):
+        def apply(self, incident: "Incident") -> None:
+            incident.state = after(LIFECYCLE, "resume", incident.state)
+            incident.hold_reason = None
+
+    class WorkNoteAdded(Event):
+        text: str
+
+        def apply(self, incident: "Incident") -> None:
+            incident.notes.append({"at": self.timestamp, "actor": self.actor, "text": self.text})
+
+    class WorkaroundApplied(Event):
+        text: str
+        known_error: UUID | None
+
+        def apply(self, incident: "Incident") -> None:
+            incident.workaround = self.text
+            incident.known_error = self.known_error
+
+    class Resolved(Event):
+        resolution_code: ResolutionCode
+        notes: str
+        problem: UUID | None
+        """The problem whose resolution resolved this incident, if any."""
+
+        def apply(self, incident: "Incident") -> None:
+            incident.state = after(LIFECYCLE, "resolve", incident.state)
+            incident.hold_reason = None
+            incident.resolution_code = self.resolution_code
+            incident.resolution_notes = self.notes
+            incident.resolved_at = self.timestamp
+
+    class Reopened(Event):
+        reason: str
+
+        def apply(self, incident: "Incident") -> None:
+            incident.state = after(LIFECYCLE, "reopen", incident.state)
+            incident.reopen_count += 1
+            incident.resolution_code = None
+            incident.resolution_notes = None
+            incident.resolved_at = None
+
+    class Closed(Event):
+        close_code: ResolutionCode
+
+        def apply(self, incident: "Incident") -> None:
+            incident.state = after(LIFECYCLE, "close", incident.state)
+            incident.close_code = self.close_code
+            incident.closed_at = self.timestamp
+
+    class Canceled(Event):
+        reason: str
+
+        def apply(self, incident: "Incident") -> None:
+            incident.state = after(LIFECYCLE, "cancel", incident.state)
+            incident.hold_reason = None
+
+    class LinkedToProblem(Event):
+        problem: UUID
+        problem_number: str
+
+        def apply(self, incident: "Incident") -> None:
+            incident.problem = self.problem
+            incident.problem_number = self.problem_number
+
+    class UnlinkedFromProblem(Event):
+        problem: UUID
+
+        def apply(self, incident: "Incident") -> None:
+            incident.problem = None
+            incident.problem_number = None
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        id: UUID,  # noqa: A002 (eventsourcing's name for an aggregate id)
+        number: str,
+        title: str,
+        service: str,
+        category: str | None,
+        subcategory: str | None,
+        impact: int,
+        urgency: int,
+        description: str,
+        caller: str | None,
+        channel: Channel,
+        stamp: Stamp,
+    ) -> Self:
+        """Log a new incident; its priority follows from impact and urgency."""
+        return cls._start(
+            cls.Opened, id=id, stamp=stamp, number=number, title=title,
+            description=description, service=service, category=category,
+            subcategory=subcategory, impact=impact, urgency=urgency,
+            priority=priority_for(impact, urgency), caller=caller, channel=channel,
+        )
+
+    def _allow(self, command: str) -> None:
+        check(LIFECYCLE, command, record=self.number, state=self.state)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    def categorize(self, *, category: str, subcategory: str | None, stamp: Stamp) -> None:
+        self._allow("categorize")
+        self._trigger(self.Categorized, stamp=stamp, category=category, subcategory=subcategory)
+
+    def prioritize(self, *, impact: int, urgency: int, stamp: Stamp) -> None:
+        self._allow("prioritize")
+        self._trigger(self.Prioritized, stamp=stamp, impact=impact, urgency=urgency,
+                      priority=priority_for(impact, urgency))
+
+    def assign(self, *, group: str, assignee: str | None, stamp: Stamp) -> None:
+        self._allow("assign")
+        self._trigger(self.Assigned, stamp=stamp, assignment_group=group, assignee=assignee)
+
+    def escalate(self, *, kind: EscalationKind, to: str, reason: str, stamp: Stamp) -> None:
+        self._allow(_ESCALATION_STEPS[kind])
+        if kind is EscalationKind.FUNCTIONAL and to == self.assignment_group:
+            raise Refused(f"{self.number} is already assigned to {to}: cannot escalate to it")
+        self._trigger(self.Escalated, stamp=stamp, kind=kind, to=to, reason=reason)
+
+    def put_on_hold(self, *, reason: HoldReason, stamp: Stamp) -> None:
+        self._allow("put on hold")
+        self._trigger(self.PutOnHold, stamp=stamp, reason=reason)
+
+    def resume(self, *, stamp: Stamp) -> None:
+        self._allow("resume")
+        self._trigger(self.Resumed, stamp=stamp)
+
+    def add_note(self, *, text: str, stamp: Stamp) -> None:
+        self._allow("add a note")
+        self._trigger(self.WorkNoteAdded, stamp=stamp, text=text)
+
+    def apply_workaround(self, *, text: str, known_error: UUID | None, stamp: Stamp) -> None:
+        self._allow("apply a workaround")
+        self._trigger(self.WorkaroundApplied, stamp=stamp, text=text, known_error=known_error)
+
+    def resolve(
+        self, *, code: ResolutionCode, notes: str, stamp: Stamp, problem: UUID | None = None
+    ) -> None:
+        self._allow("resolve")
+        self._trigger(self.Resolved, stamp=stamp, resolution_code=code, notes=notes,
+                      problem=problem)
+
+    def reopen(self, *, reason: str, stamp: Stamp) -> None:
+        self._allow("reopen")
+        self._trigger(self.Reopened, stamp=stamp, reason=reason)
+
+    def close(self, *, code: ResolutionCode | None, stamp: Stamp) -> None:
+        """Close a resolved incident; the close code defaults to its resolution code."""
+        self._allow("close")
+        close_code = code or self.resolution_code or ResolutionCode.SOLUTION_PROVIDED
+        self._trigger(self.Closed, stamp=stamp, close_code=close_code)
+
+    def cancel(self, *, reason: str, stamp: Stamp) -> None:
+        self._allow("cancel")
+        self._trigger(self.Canceled, stamp=stamp, reason=reason)
+
+    def link_to_problem(self, *, problem: UUID, problem_number: str, stamp: Stamp) -> None:
+        self._allow("link to a problem")
+        if self.problem is not None and self.problem != problem:
+            raise Refused(
+                f"{self.number} is already linked to {self.problem_number}: "
+                f"unlink it before linking it to {problem_number}"
+            )
+        if self.problem != problem:
+            self._trigger(self.LinkedToProblem, stamp=stamp, problem=problem,
+                          problem_number=problem_number)
+
+    def unlink_from_problem(self, *, problem: UUID, stamp: Stamp) -> None:
+        self._allow("unlink from a problem")
+        if self.problem == problem:
+            self._trigger(self.UnlinkedFromProblem, stamp=stamp, problem=problem)

@@ -1,0 +1,79 @@
+"""Human record numbers (INC0000001, PRB0000001) issued durably through the event store."""
+
+from typing import Any, Self
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from domain.aggregate import AuditedAggregate, Stamp
+
+INCIDENT_PREFIX = "INC"
+PROBLEM_PREFIX = "PRB"
+DIGITS = 7
+
+
+def format_number(prefix: str, ordinal: int) -> str:
+    return f"{prefix}{ordinal:0{DIGITS}d}"
+
+
+def parse_number(text: str) -> tuple[str, int] | None:
+    """`INC0000042` -> ("INC", 42); None when `text` is not a record number."""
+    prefix, digits = text[:3].upper(), text[3:]
+    if prefix in (INCIDENT_PREFIX, PROBLEM_PREFIX) and digits.isdigit() and int(digits) > 0:
+        return prefix, int(digits)
+    return None
+
+
+class NumberSequence(AuditedAggregate):
+    """One per prefix; its version n+1 issued number n, so numbers are unique and gap-free.
+
+    Two writers issuing the same number collide on (sequence id, version) in the store:
+    one save wins, the other retries with the next number.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prefix = ""
+
+    @staticmethod
+    def id_for(prefix: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"tandem:number-sequence:{prefix}")
+
+    @staticmethod
+    def version_of(ordinal: int) -> int:
+        """The sequence version whose event issued `ordinal`."""
+        return ordinal + 1
+
+    class Event(AuditedAggregate.Event):
+        pass
+
+    class Started(AuditedAggregate.Created):
+        prefix: str
+
+        def apply(self, sequence: "NumberSequence") -> None:
+            sequence.prefix = self.prefix
+
+    class NumberIssued(Event):
+        number: str
+        record: UUID
+
+    @classmethod
+    def start(cls, *, prefix: str, stamp: Stamp) -> Self:
+        return cls._start(cls.Started, id=cls.id_for(prefix), stamp=stamp, prefix=prefix)
+
+    @classmethod
+    def resume(cls, *, prefix: str, last_event: Any) -> Self:
+        """Rebuild from the last event alone: the sequence's state is its version and head hash."""
+        sequence = cls.__new__(cls)
+        sequence.__base_init__(
+            originator_id=last_event.originator_id,
+            originator_version=last_event.originator_version,
+            timestamp=last_event.timestamp,
+        )
+        sequence.head_hash = last_event.hash
+        sequence.prefix = prefix
+        return sequence
+
+    def issue(self, *, record: UUID, stamp: Stamp) -> str:
+        """Issue the next number to `record`."""
+        number = format_number(self.prefix, self.version)
+        self._trigger(self.NumberIssued, stamp=stamp, number=number, record=record)
+        return number

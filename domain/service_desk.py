@@ -1,0 +1,353 @@
+"""ServiceDesk: the command layer; each method validates, changes aggregates, saves atomically."""
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import RecordConflictError
+
+from domain import commands as cmd
+from domain.aggregate import AuditedAggregate, Stamp
+from domain.commands import validated
+from domain.errors import Conflict, NotFound, Refused
+from domain.incident import Incident, ResolutionCode
+from domain.numbering import (
+    INCIDENT_PREFIX,
+    PROBLEM_PREFIX,
+    NumberSequence,
+    parse_number,
+)
+from domain.problem import Problem
+
+Clock = Callable[[], datetime]
+R = TypeVar("R", Incident, Problem)
+
+NUMBER_RETRIES = 50
+"""How often opening a record retries when another writer took the same number."""
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class ServiceDesk(Application[UUID]):
+    """Incident and problem management commands over one event store."""
+
+    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock = system_clock) -> None:
+        super().__init__(env)
+        self.clock = clock
+
+    # -- incidents ---------------------------------------------------------------------------
+
+    def open_incident(self, *, actor: str, **fields: Any) -> Incident:
+        """Log an incident and give it the next INC number."""
+        command = validated(cmd.OpenIncident, **fields)
+        stamp = self._stamp(actor)
+
+        def build(sequence: NumberSequence) -> Incident:
+            incident_id = uuid4()
+            return Incident.open(
+                id=incident_id, number=sequence.issue(record=incident_id, stamp=stamp),
+                title=command.title, service=command.service, category=command.category,
+                subcategory=command.subcategory, impact=command.impact,
+                urgency=command.urgency, description=command.description,
+                caller=command.caller, channel=command.channel, stamp=stamp,
+            )
+
+        opened = self._open_numbered(INCIDENT_PREFIX, build, stamp)
+        assert isinstance(opened, Incident)
+        return opened
+
+    def assign_incident(self, ref: str, *, actor: str, expected_version: int | None = None,
+                        **fields: Any) -> Incident:
+        command = validated(cmd.AssignIncident, **fields)
+        return self._change_incident(ref, actor, expected_version, lambda inc, stamp: inc.assign(
+            group=command.group, assignee=command.assignee, stamp=stamp))
+
+    def categorize_incident(self, ref: str, *, actor: str, expected_version: int | None = None,
+                            **fields: Any) -> Incident:
+        command = validated(cmd.CategorizeIncident, **fields)
+        return self._change_incident(ref, actor, expected_version, lambda inc, stamp: (
+            inc.categorize(category=command.category, subcategory=command.subcategory,
+                           stamp=stamp)))
+
+    def prioritize_incident(self, ref: str, *, actor: str, expected_version: int | None = None,
+                            **fields: Any) -> Incident:
+        command = validated(cmd.PrioritizeIncident, **fields)
+        return self._change_incident(ref, actor, expected_version, lambda inc, stamp: (
+            inc.prioritize(impact=command.impact, urgency=command.urgency, stamp=stamp)))
+
+    def escalate_incident(self, ref: str, *, actor: str, expected_version: int | None = None,
+                          **fields: Any) -> Incident:
+        command = validated(cmd.EscalateIncident, **fields)
+        return self._change_incident(ref, actor, expected_version, lambda inc, stamp: (
+            inc.escalate(kind=command.kind, to=command.to, reason=command.reason, stamp=stamp)))
+
+    def put_incident_on_hold(self, ref: str, *, actor: str, expected_version: int | None = None,
+                             **fields: Any) -> Incident:
+        command = validated(cmd.HoldIncident, **fields)
+        return self._change_incident(ref, actor, expected_version, lambda inc, stamp: (
+            inc.put_on_hold(reason=command.reason, stamp=stamp)))
+
+    def resume_incident(self, ref: str, *, actor: str,
+                        expected_version: int | None = None) -> Incident:
+        return self._change_incident(ref, actor, expected_version, lambda inc, stamp: (
+            inc.resume(stamp=stamp)))
+
+    def add_incident_note(self, ref: str, *, actor: str, expected_version: int | None = None,
+                          **fields: Any) -> Incident:
+        command = validated(cmd.AddNote, **fields)
+        return self._change_incident(ref, actor, expected_version, lambda inc, stamp: (
+            inc.add_note(text=command.text, stamp=stamp)))
+
+    def apply_workaround(self, ref: str, *, actor: str, expected_version: int | None = None,
+                         **fields: Any) -> Incident:
+        """Record a workaround, optionally taken from a problem's known error."""
+        command = validated(cmd.ApplyWorkaround, **fields)
+        known_error: UUID | None = None
+        if command.known_error is not None:
+            problem = self.problem(command.known_error)
+            if not problem.known_error:
+                raise Refused(f"{problem.number} has no known error recorded: "
+                              f"cannot apply it as a workaround")
+            known_error = problem.id
+        return self._change_incident(ref, actor, expected_version, lambda inc, stamp: (
+            inc.apply_workaround(text=command.text, known_error=known_error, stamp=stamp)))
+
+    def resolve_incident(self, ref: str, *, actor: str, expected_version: int | None = None,
+                         **fields: Any) -> Incident:
+        command = validated(cmd.ResolveIncident, **fields)
+        return self._change_incident(ref, actor, expected_version, lambda inc, stamp: (
+            inc.resolve(code=command.code, notes=command.notes, stamp=stamp)))
+
+    def reopen_incident(self, ref: str, *, actor: str, expected_version: int | None = None,
+                        **fields: Any) -> Incident:
+        command = validated(cmd.GiveReason, **fields)
+        return self._change_incident(ref, actor, expected_version, lambda inc, stamp: (
+            inc.reopen(reason=command.reason, stamp=stamp)))
+
+    def close_incident(self, ref: str, *, actor: str, expected_version: int | None = None,
+                       **fields: Any) -> Incident:
+        command = validated(cmd.CloseIncident, **fields)
+        return self._change_incident(ref, actor, expected_version, lambda inc, stamp: (
+            inc.close(code=command.code, stamp=stamp)))
+
+    def cancel_incident(self, ref: str, *, actor: str, expected_version: int | None = None,
+                        **fields: Any) -> Incident:
+        command = validated(cmd.GiveReason, **fields)
+        return self._change_incident(ref, actor, expected_version, lambda inc, stamp: (
+            inc.cancel(reason=command.reason, stamp=stamp)))
+
+    # -- problems ----------------------------------------------------------------------------
+
+    def open_problem(self, *, actor: str, **fields: Any) -> Problem:
+        """Record a problem, optionally from incidents, which are linked in the same save."""
+        command = validated(cmd.OpenProblem, **fields)
+        stamp = self._stamp(actor)
+
+        def build(sequence: NumberSequence) -> tuple[Problem, *tuple[Incident, ...]]:
+            # Loaded afresh on every try: a failed try leaves its links on the old objects.
+            incidents = [self.incident(ref) for ref in dict.fromkeys(command.incidents)]
+            problem_id = uuid4()
+            problem = Problem.open(
+                id=problem_id, number=sequence.issue(record=problem_id, stamp=stamp),
+                title=command.title, description=command.description,
+                service=command.service, stamp=stamp,
+            )
+            for incident in incidents:
+                _link(problem, incident, stamp)
+            return (problem, *incidents)
+
+        opened = self._open_numbered(PROBLEM_PREFIX, build, stamp)
+        assert isinstance(opened, Problem)
+        return opened
+
+    def link_incident(self, problem_ref: str, incident_ref: str, *, actor: str) -> Problem:
+        problem, incident = self.problem(problem_ref), self.incident(incident_ref)
+        _link(problem, incident, self._stamp(actor))
+        self._save(problem, incident)
+        return problem
+
+    def unlink_incident(self, problem_ref: str, incident_ref: str, *, actor: str) -> Problem:
+        problem, incident = self.problem(problem_ref), self.incident(incident_ref)
+        stamp = self._stamp(actor)
+        problem.unlink_incident(incident=incident.id, incident_number=incident.number,
+                                stamp=stamp)
+        incident.unlink_from_problem(problem=problem.id, stamp=stamp)
+        self._save(problem, incident)
+        return problem
+
+    def add_problem_note(self, ref: str, *, actor: str, expected_version: int | None = None,
+                         **fields: Any) -> Problem:
+        command = validated(cmd.AddNote, **fields)
+        return self._change_problem(ref, actor, expected_version, lambda prb, stamp: (
+            prb.add_note(text=command.text, stamp=stamp)))
+
+    def identify_root_cause(self, ref: str, *, actor: str, expected_version: int | None = None,
+                            **fields: Any) -> Problem:
+        command = validated(cmd.IdentifyRootCause, **fields)
+        return self._change_problem(ref, actor, expected_version, lambda prb, stamp: (
+            prb.identify_root_cause(text=command.text, stamp=stamp)))
+
+    def record_known_error(self, ref: str, *, actor: str, expected_version: int | None = None,
+                           **fields: Any) -> Problem:
+        command = validated(cmd.RecordKnownError, **fields)
+        return self._change_problem(ref, actor, expected_version, lambda prb, stamp: (
+            prb.record_known_error(workaround=command.workaround, stamp=stamp)))
+
+    def request_change(self, ref: str, *, actor: str, expected_version: int | None = None,
+                       **fields: Any) -> Problem:
+        command = validated(cmd.RequestChange, **fields)
+        return self._change_problem(ref, actor, expected_version, lambda prb, stamp: (
+            prb.request_change(change_ref=command.change_ref, stamp=stamp)))
+
+    def resolve_problem(self, ref: str, *, actor: str, expected_version: int | None = None,
+                        **fields: Any) -> Problem:
+        """Resolve a problem; optionally resolve its open incidents in the same atomic save."""
+        command = validated(cmd.ResolveProblem, **fields)
+        stamp = self._stamp(actor)
+        problem = self._expect(self.problem(ref), expected_version)
+        problem.resolve(notes=command.notes,
+                        resolve_linked_incidents=command.resolve_linked_incidents, stamp=stamp)
+        resolved: list[Incident] = []
+        if command.resolve_linked_incidents:
+            for incident_id in problem.incidents:
+                incident = self.incident(str(incident_id))
+                if incident.is_open:
+                    incident.resolve(code=ResolutionCode.RESOLVED_BY_PROBLEM,
+                                     notes=f"Resolved by {problem.number}: {command.notes}",
+                                     problem=problem.id, stamp=stamp)
+                    resolved.append(incident)
+        self._save(problem, *resolved)
+        return problem
+
+    def close_problem(self, ref: str, *, actor: str,
+                      expected_version: int | None = None) -> Problem:
+        return self._change_problem(ref, actor, expected_version, lambda prb, stamp: (
+            prb.close(stamp=stamp)))
+
+    def cancel_problem(self, ref: str, *, actor: str, expected_version: int | None = None,
+                       **fields: Any) -> Problem:
+        command = validated(cmd.GiveReason, **fields)
+        return self._change_problem(ref, actor, expected_version, lambda prb, stamp: (
+            prb.cancel(reason=command.reason, stamp=stamp)))
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def incident(self, ref: str) -> Incident:
+        """The incident with this number (`INC0000001`) or UUID."""
+        return self._load(Incident, INCIDENT_PREFIX, ref)
+
+    def problem(self, ref: str) -> Problem:
+        """The problem with this number (`PRB0000001`) or UUID."""
+        return self._load(Problem, PROBLEM_PREFIX, ref)
+
+    def incidents(self) -> Iterator[Incident]:
+        """Every incident in number order (replaced by the read models of the projections)."""
+        return (self._get(Incident, record_id, str(record_id))
+                for record_id in self._numbered(INCIDENT_PREFIX))
+
+    def problems(self) -> Iterator[Problem]:
+        """Every problem in number order (replaced by the read models of the projections)."""
+        return (self._get(Problem, record_id, str(record_id))
+                for record_id in self._numbered(PROBLEM_PREFIX))
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _stamp(self, actor: str) -> Stamp:
+        return Stamp(actor=validated(cmd.Attribution, actor=actor).actor, at=self.clock())
+
+    def _change_incident(self, ref: str, actor: str, expected_version: int | None,
+                         change: Callable[[Incident, Stamp], None]) -> Incident:
+        stamp = self._stamp(actor)
+        incident = self._expect(self.incident(ref), expected_version)
+        change(incident, stamp)
+        self._save(incident)
+        return incident
+
+    def _change_problem(self, ref: str, actor: str, expected_version: int | None,
+                        change: Callable[[Problem, Stamp], None]) -> Problem:
+        stamp = self._stamp(actor)
+        problem = self._expect(self.problem(ref), expected_version)
+        change(problem, stamp)
+        self._save(problem)
+        return problem
+
+    @staticmethod
+    def _expect(record: R, expected_version: int | None) -> R:
+        if expected_version is not None and record.version != expected_version:
+            raise Conflict(f"{record.number} is at version {record.version}, "
+                           f"not {expected_version}: reload it and retry")
+        return record
+
+    def _save(self, *records: AuditedAggregate) -> None:
+        try:
+            self.save(*records)
+        except RecordConflictError:
+            names = ", ".join(getattr(r, "number", str(r.id)) for r in records)
+            raise Conflict(f"{names} changed while this command ran: reload and retry") from None
+
+    def _open_numbered(self, prefix: str, build: Callable[[NumberSequence], Any],
+                       stamp: Stamp) -> Any:
+        """Issue the next number and save it with the new record; retry if another writer won."""
+        for _ in range(NUMBER_RETRIES):
+            sequence = self._sequence(prefix, stamp)
+            built = build(sequence)
+            records = built if isinstance(built, tuple) else (built,)
+            try:
+                self.save(sequence, *records)
+            except RecordConflictError:
+                continue
+            return records[0]
+        raise Conflict(f"could not issue a {prefix} number after {NUMBER_RETRIES} tries")
+
+    def _sequence(self, prefix: str, stamp: Stamp) -> NumberSequence:
+        sequence_id = NumberSequence.id_for(prefix)
+        last = next(iter(self.events.get(sequence_id, desc=True, limit=1)), None)
+        if last is None:
+            return NumberSequence.start(prefix=prefix, stamp=stamp)
+        return NumberSequence.resume(prefix=prefix, last_event=last)
+
+    def _numbered(self, prefix: str) -> Iterator[UUID]:
+        for issued in self.events.get(NumberSequence.id_for(prefix), gt=1):
+            yield issued.record  # type: ignore[attr-defined]
+
+    def _load(self, kind: type[R], prefix: str, ref: str) -> R:
+        ref = ref.strip()
+        parsed = parse_number(ref)
+        if parsed is not None:
+            found_prefix, ordinal = parsed
+            if found_prefix != prefix:
+                raise NotFound(f"{ref} is not {_kind_name(kind)}")
+            version = NumberSequence.version_of(ordinal)
+            issued = list(self.events.get(NumberSequence.id_for(prefix), gt=version - 1,
+                                          lte=version))
+            if not issued:
+                raise NotFound(f"{ref.upper()} not found")
+            return self._get(kind, issued[0].record, ref.upper())  # type: ignore[attr-defined]
+        try:
+            record_id = UUID(ref)
+        except ValueError:
+            raise NotFound(f"{ref!r} is neither a {prefix} number nor a UUID") from None
+        return self._get(kind, record_id, ref)
+
+    def _get(self, kind: type[R], record_id: UUID, ref: str) -> R:
+        try:
+            record: AuditedAggregate = self.repository.get(record_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"{ref} not found") from None
+        if not isinstance(record, kind):
+            raise NotFound(f"{ref} is not {_kind_name(kind)}")
+        return record
+
+
+def _kind_name(kind: type[Incident | Problem]) -> str:
+    return "an incident" if kind is Incident else "a problem"
+
+
+def _link(problem: Problem, incident: Incident, stamp: Stamp) -> None:
+    """Link both sides; the incident's own rule (one problem at a time) is checked first."""
+    incident.link_to_problem(problem=problem.id, problem_number=problem.number, stamp=stamp)
+    problem.link_incident(incident=incident.id, incident_number=incident.number, stamp=stamp)

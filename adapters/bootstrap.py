@@ -4,7 +4,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from domain.service_desk import Clock, ServiceDesk, system_clock
 
@@ -28,7 +28,7 @@ class Settings:
 
 
 def store_environment(database_url: str) -> dict[str, str]:
-    """eventsourcing's settings for `sqlite:///PATH`, `postgresql://...` or `memory://`."""
+    """eventsourcing's settings for `sqlite:///PATH`, `postgresql://...[?schema=S]`, `memory://`."""
     url = urlsplit(database_url)
     common = {"TRANSCODER_TOPIC": TRANSCODER}
     if url.scheme == "sqlite":
@@ -45,8 +45,10 @@ def store_environment(database_url: str) -> dict[str, str]:
             raise ConfigurationError(
                 f"TANDEM_DATABASE_URL: {database_url!r} needs a host and a database name "
                 "(postgresql://USER@HOST:PORT/DB)")
+        schema = parse_qs(url.query).get("schema", [""])[0]
         return {
             **common,
+            **({"POSTGRES_SCHEMA": schema} if schema else {}),
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": unquote(url.path[1:]),
             "POSTGRES_HOST": url.hostname,

@@ -1,0 +1,1 @@
+"""Tandem's benchmarks (`make bench`): measured rates and ratios, printed, never asserted."""

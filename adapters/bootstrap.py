@@ -77,6 +77,10 @@ def open_service_desk(database_url: str, *, clock: Clock = system_clock) -> Serv
     ) as connection:
         connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
         try:
+            if "POSTGRES_SCHEMA" in env:
+                connection.execute(
+                    psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                        psycopg.sql.Identifier(env["POSTGRES_SCHEMA"])))
             return ServiceDesk(env, clock=clock)
         finally:
             connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))

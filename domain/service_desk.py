@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import RecordConflictError
+from eventsourcing.utils import Environment
 
 from domain import commands as cmd
 from domain.aggregate import AuditedAggregate, Stamp
@@ -38,6 +39,11 @@ class ServiceDesk(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None, *, clock: Clock = system_clock) -> None:
         super().__init__(env)
         self.clock = clock
+
+    def construct_env(self, name: str, env: Any = None) -> Environment:
+        """Only the settings the wiring passes: a stray variable in the process environment
+        (say COMPRESSOR_TOPIC) must never change how events are stored."""
+        return Environment(name, dict(env or {}))
 
     # -- incidents ---------------------------------------------------------------------------
 
@@ -330,7 +336,7 @@ class ServiceDesk(Application[UUID]):
         try:
             record_id = UUID(ref)
         except ValueError:
-            raise NotFound(f"{ref!r} is neither a {prefix} number nor a UUID") from None
+            raise NotFound(f"{ref!r} is neither a record number nor a UUID") from None
         return self._get(kind, record_id, ref)
 
     def _get(self, kind: type[R], record_id: UUID, ref: str) -> R:

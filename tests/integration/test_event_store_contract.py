@@ -6,13 +6,14 @@ import textwrap
 from uuid import UUID
 
 import msgpack
+import psycopg
 import pytest
 
 from adapters.bootstrap import open_service_desk
 from domain.errors import Conflict, IllegalTransition
 from domain.incident import Incident
 from domain.service_desk import ServiceDesk
-from tests.conftest import FakeClock
+from tests.conftest import POSTGRES_DSN, FakeClock
 
 
 def _count(desk: ServiceDesk) -> int:
@@ -41,7 +42,10 @@ def test_records_reload_identically_from_a_fresh_connection(store_url: str) -> N
     assert vars(reloaded) == vars(incident)
 
 
-def test_stored_state_is_msgpack(store_url: str) -> None:
+def test_stored_state_is_msgpack_whatever_the_process_environment_says(
+        store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMPRESSOR_TOPIC", "eventsourcing.compressor:ZlibCompressor")
+    monkeypatch.setenv("SERVICEDESK_TRANSCODER_TOPIC", "eventsourcing.persistence:JSONTranscoder")
     desk = open_service_desk(store_url)
     incident = desk.open_incident(actor="sd", title="Mail down", service="email")
 
@@ -62,6 +66,16 @@ def test_the_notification_log_orders_every_event(store_url: str) -> None:
     assert ids == sorted(ids)
     mine = [n.originator_version for n in log if n.originator_id == incident.id]
     assert mine == list(range(1, incident.version + 1))
+
+
+def test_a_postgres_schema_is_created_when_missing(postgres_url: str) -> None:
+    url = postgres_url.replace("?schema=", "?schema=fresh_")
+    try:
+        assert open_service_desk(url).open_incident(
+            actor="sd", title="Mail down", service="email").number == "INC0000001"
+    finally:
+        with psycopg.connect(POSTGRES_DSN, autocommit=True) as connection:
+            connection.execute(f"DROP SCHEMA {url.split('=')[1]} CASCADE")
 
 
 def test_a_refused_command_writes_nothing(store_url: str) -> None:

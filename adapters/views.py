@@ -35,7 +35,7 @@ def incident_view(incident: Incident) -> dict[str, Any]:
         "hold_reason": incident.hold_reason.value if incident.hold_reason else None,
         "escalation_level": incident.escalation_level,
         "workaround": incident.workaround,
-        "known_error": str(incident.known_error) if incident.known_error else None,
+        "known_error": incident.known_error_number,
         "resolution_code": incident.resolution_code.value if incident.resolution_code else None,
         "resolution_notes": incident.resolution_notes,
         "close_code": incident.close_code.value if incident.close_code else None,

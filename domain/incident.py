@@ -109,6 +109,7 @@ class Incident(AuditedAggregate):
         self.escalation_level = 0
         self.workaround: str | None = None
         self.known_error: UUID | None = None
+        self.known_error_number: str | None = None
         self.problem: UUID | None = None
         self.problem_number: str | None = None
         self.resolution_code: ResolutionCode | None = None
@@ -209,10 +210,13 @@ class Incident(AuditedAggregate):
     class WorkaroundApplied(Event):
         text: str
         known_error: UUID | None
+        """The problem whose known error was applied, if any."""
+        known_error_number: str | None
 
         def apply(self, incident: "Incident") -> None:
             incident.workaround = self.text
             incident.known_error = self.known_error
+            incident.known_error_number = self.known_error_number
 
     class Resolved(Event):
         resolution_code: ResolutionCode
@@ -330,9 +334,11 @@ class Incident(AuditedAggregate):
         self._allow("add a note")
         self._trigger(self.WorkNoteAdded, stamp=stamp, text=text)
 
-    def apply_workaround(self, *, text: str, known_error: UUID | None, stamp: Stamp) -> None:
+    def apply_workaround(self, *, text: str, known_error: UUID | None,
+                         known_error_number: str | None, stamp: Stamp) -> None:
         self._allow("apply a workaround")
-        self._trigger(self.WorkaroundApplied, stamp=stamp, text=text, known_error=known_error)
+        self._trigger(self.WorkaroundApplied, stamp=stamp, text=text, known_error=known_error,
+                      known_error_number=known_error_number)
 
     def resolve(
         self, *, code: ResolutionCode, notes: str, stamp: Stamp, problem: UUID | None = None

@@ -8,6 +8,8 @@ from domain.aggregate import AuditedAggregate, Stamp
 INCIDENT_PREFIX = "INC"
 PROBLEM_PREFIX = "PRB"
 DIGITS = 7
+MAX_ORDINAL = 10**15
+"""Far beyond any real service desk, well inside every store's integer range."""
 
 
 def format_number(prefix: str, ordinal: int) -> str:
@@ -17,7 +19,8 @@ def format_number(prefix: str, ordinal: int) -> str:
 def parse_number(text: str) -> tuple[str, int] | None:
     """`INC0000042` -> ("INC", 42); None when `text` is not a record number."""
     prefix, digits = text[:3].upper(), text[3:]
-    if prefix in (INCIDENT_PREFIX, PROBLEM_PREFIX) and digits.isdigit() and int(digits) > 0:
+    if (prefix in (INCIDENT_PREFIX, PROBLEM_PREFIX) and digits.isascii() and digits.isdigit()
+            and 0 < int(digits) < MAX_ORDINAL):
         return prefix, int(digits)
     return None
 

@@ -112,15 +112,17 @@ class ServiceDesk(Application[UUID]):
                          **fields: Any) -> Incident:
         """Record a workaround, optionally taken from a problem's known error."""
         command = validated(cmd.ApplyWorkaround, **fields)
-        known_error: UUID | None = None
+        source: Problem | None = None
         if command.known_error is not None:
-            problem = self.problem(command.known_error)
-            if not problem.known_error:
-                raise Refused(f"{problem.number} has no known error recorded: "
+            source = self.problem(command.known_error)
+            if not source.known_error:
+                raise Refused(f"{source.number} has no known error recorded: "
                               f"cannot apply it as a workaround")
-            known_error = problem.id
         return self._change_incident(ref, actor, expected_version, lambda inc, stamp: (
-            inc.apply_workaround(text=command.text, known_error=known_error, stamp=stamp)))
+            inc.apply_workaround(text=command.text,
+                                 known_error=source.id if source else None,
+                                 known_error_number=source.number if source else None,
+                                 stamp=stamp)))
 
     def resolve_incident(self, ref: str, *, actor: str, expected_version: int | None = None,
                          **fields: Any) -> Incident:

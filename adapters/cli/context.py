@@ -13,6 +13,9 @@ from adapters.bootstrap import Settings, open_service_desk
 from domain.service_desk import ServiceDesk
 
 console = Console()
+if not console.is_terminal:
+    # Piped output: rich would assume 80 columns and cut numbers; give tables room instead.
+    console = Console(width=200)
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Human record numbers (INC0000001, PRB0000001) issued durably through the event store."""
 
+from functools import cache
 from typing import Any, Self
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -37,6 +38,7 @@ class NumberSequence(AuditedAggregate):
         self.prefix = ""
 
     @staticmethod
+    @cache
     def id_for(prefix: str) -> UUID:
         return uuid5(NAMESPACE_URL, f"tandem:number-sequence:{prefix}")
 

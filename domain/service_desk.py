@@ -27,6 +27,8 @@ R = TypeVar("R", Incident, Problem)
 
 NUMBER_RETRIES = 50
 """How often opening a record retries when another writer took the same number."""
+KNOWN_NUMBERS_LIMIT = 100_000
+"""Bound of the in-process number -> id memo (numbers never change, so it cannot go stale)."""
 
 
 def system_clock() -> datetime:
@@ -39,6 +41,9 @@ class ServiceDesk(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None, *, clock: Clock = system_clock) -> None:
         super().__init__(env)
         self.clock = clock
+        self._known_numbers: dict[str, UUID] = {}
+        self._sequences: dict[str, NumberSequence] = {}
+        """Each prefix's sequence as this process last saved it; a stale one just conflicts."""
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
         """Only the settings the wiring passes: a stray variable in the process environment
@@ -301,13 +306,16 @@ class ServiceDesk(Application[UUID]):
                        stamp: Stamp) -> Any:
         """Issue the next number and save it with the new record; retry if another writer won."""
         for _ in range(NUMBER_RETRIES):
-            sequence = self._sequence(prefix, stamp)
+            # Taken out of the memo: a failed try must not leave a half-used sequence behind.
+            sequence = self._sequences.pop(prefix, None) or self._sequence(prefix, stamp)
             built = build(sequence)
             records = built if isinstance(built, tuple) else (built,)
             try:
                 self.save(sequence, *records)
             except RecordConflictError:
                 continue
+            self._sequences[prefix] = sequence
+            self._remember(records[0].number, records[0].id)
             return records[0]
         raise Conflict(f"could not issue a {prefix} number after {NUMBER_RETRIES} tries")
 
@@ -329,12 +337,17 @@ class ServiceDesk(Application[UUID]):
             found_prefix, ordinal = parsed
             if found_prefix != prefix:
                 raise NotFound(f"{ref} is not {_kind_name(kind)}")
-            version = NumberSequence.version_of(ordinal)
-            issued = list(self.events.get(NumberSequence.id_for(prefix), gt=version - 1,
-                                          lte=version))
-            if not issued:
-                raise NotFound(f"{ref.upper()} not found")
-            return self._get(kind, issued[0].record, ref.upper())  # type: ignore[attr-defined]
+            number = ref.upper()
+            record_id = self._known_numbers.get(number)
+            if record_id is None:
+                version = NumberSequence.version_of(ordinal)
+                issued = list(self.events.get(NumberSequence.id_for(prefix), gt=version - 1,
+                                              lte=version))
+                if not issued:
+                    raise NotFound(f"{number} not found")
+                record_id = issued[0].record  # type: ignore[attr-defined]
+                self._remember(number, record_id)
+            return self._get(kind, record_id, number)
         try:
             record_id = UUID(ref)
         except ValueError:
@@ -349,6 +362,12 @@ class ServiceDesk(Application[UUID]):
         if not isinstance(record, kind):
             raise NotFound(f"{ref} is not {_kind_name(kind)}")
         return record
+
+
+    def _remember(self, number: str, record_id: UUID) -> None:
+        if len(self._known_numbers) >= KNOWN_NUMBERS_LIMIT:
+            self._known_numbers.clear()
+        self._known_numbers[number] = record_id
 
 
 def _kind_name(kind: type[Incident | Problem]) -> str:

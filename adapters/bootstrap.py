@@ -7,6 +7,13 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from domain.service_desk import Clock, ServiceDesk, system_clock
+from projections.incidents import IncidentSummaries
+from projections.known_errors import KnownErrorIndex
+from projections.problems import ProblemSummaries
+from projections.projection import Projection
+from projections.runner import DEFAULT_BATCH, ProjectionRunner
+from projections.store import PostgresReadStore, ReadStore, SqliteReadStore
+from projections.timeline import Timeline
 
 DEFAULT_DATABASE_URL = "sqlite:///var/tandem.db"
 TRANSCODER = "adapters.msgpack_codec:MsgpackTranscoder"
@@ -84,3 +91,27 @@ def open_service_desk(database_url: str, *, clock: Clock = system_clock) -> Serv
             return ServiceDesk(env, clock=clock)
         finally:
             connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
+
+
+def open_read_store(database_url: str) -> ReadStore:
+    """The read models live beside the events: same SQLite file or PostgreSQL schema."""
+    env = store_environment(database_url)
+    module = env["PERSISTENCE_MODULE"]
+    if module == "eventsourcing.sqlite":
+        return SqliteReadStore(env["SQLITE_DBNAME"])
+    if module == "eventsourcing.postgres":
+        conninfo = " ".join(f"{key}={env['POSTGRES_' + key.upper()]}"
+                            for key in ("dbname", "host", "port", "user", "password"))
+        return PostgresReadStore(conninfo, schema=env.get("POSTGRES_SCHEMA"))
+    return SqliteReadStore(":memory:")
+
+
+def all_projections() -> list[Projection]:
+    return [IncidentSummaries(), ProblemSummaries(), KnownErrorIndex(), Timeline()]
+
+
+def projection_runner(desk: ServiceDesk, store: ReadStore, *,
+                      batch_size: int = DEFAULT_BATCH) -> ProjectionRunner:
+    """Every read model, fed from this desk's notification log."""
+    return ProjectionRunner(log=desk.recorder, decode=desk.mapper.to_domain_event, store=store,
+                            projections=all_projections(), batch_size=batch_size)

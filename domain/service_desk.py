@@ -1,8 +1,8 @@
 """ServiceDesk: the command layer; each method validates, changes aggregates, saves atomically."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -11,6 +11,7 @@ from eventsourcing.utils import Environment
 
 from domain import commands as cmd
 from domain.aggregate import AuditedAggregate, Stamp
+from domain.audit_seal import AUDIT_SEAL_ID, AuditSeal, extend_digest
 from domain.commands import validated
 from domain.errors import Conflict, NotFound, Refused
 from domain.incident import Incident, ResolutionCode
@@ -29,6 +30,10 @@ NUMBER_RETRIES = 50
 """How often opening a record retries when another writer took the same number."""
 KNOWN_NUMBERS_LIMIT = 100_000
 """Bound of the in-process number -> id memo (numbers never change, so it cannot go stale)."""
+SNAPSHOT_INTERVAL = 100
+"""Every 100th version of a record is also stored whole, so no read replays more than 99 events."""
+SEAL_BATCH = 1_000
+"""Notifications read per query while sealing."""
 
 
 def system_clock() -> datetime:
@@ -37,6 +42,9 @@ def system_clock() -> datetime:
 
 class ServiceDesk(Application[UUID]):
     """Incident and problem management commands over one event store."""
+
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {
+        Incident: SNAPSHOT_INTERVAL, Problem: SNAPSHOT_INTERVAL}
 
     def __init__(self, env: dict[str, str] | None = None, *, clock: Clock = system_clock) -> None:
         super().__init__(env)
@@ -48,7 +56,8 @@ class ServiceDesk(Application[UUID]):
     def construct_env(self, name: str, env: Any = None) -> Environment:
         """Only the settings the wiring passes: a stray variable in the process environment
         (say COMPRESSOR_TOPIC) must never change how events are stored."""
-        return Environment(name, dict(env or {}))
+        # Snapshots are how as-of reads stay fast; eventsourcing's merge would have set this.
+        return Environment(name, {"IS_SNAPSHOTTING_ENABLED": "y", **dict(env or {})})
 
     # -- incidents ---------------------------------------------------------------------------
 
@@ -247,6 +256,37 @@ class ServiceDesk(Application[UUID]):
         return self._change_problem(ref, actor, expected_version, lambda prb, stamp: (
             prb.cancel(reason=command.reason, stamp=stamp)))
 
+    # -- audit -------------------------------------------------------------------------------
+
+    def seal_audit_log(self, *, actor: str) -> AuditSeal | None:
+        """Anchor every event up to the log's end in a new seal; None when nothing is new.
+
+        Extends the last seal's running digest over the events after its position, so each
+        event is read once over all seals. Run `tandem audit verify` first: a seal vouches for
+        whatever the store holds when it is taken.
+        """
+        stamp = self._stamp(actor)
+        last = next(iter(self.events.get(AUDIT_SEAL_ID, desc=True, limit=1)), None)
+        seal = AuditSeal.start(stamp=stamp) if last is None else AuditSeal.resume(last_event=last)
+        position, events, digest = seal.position, seal.events, seal.digest
+        heads: dict[str, int] = {}
+        while batch := self.recorder.select_notifications(position + 1, SEAL_BATCH):
+            for notification in batch:
+                position = notification.id
+                if notification.originator_id == AUDIT_SEAL_ID:
+                    continue
+                event: Any = self.mapper.to_domain_event(notification)
+                digest = extend_digest(digest, stream_id=notification.originator_id,
+                                       version=notification.originator_version,
+                                       event_hash=event.hash)
+                events += 1
+                heads[str(notification.originator_id)] = notification.originator_version
+        if events == seal.events:
+            return None
+        seal.seal(position=position, events=events, digest=digest, heads=heads, stamp=stamp)
+        self._save(seal)
+        return seal
+
     # -- reads -------------------------------------------------------------------------------
 
     def incident(self, ref: str) -> Incident:
@@ -256,16 +296,6 @@ class ServiceDesk(Application[UUID]):
     def problem(self, ref: str) -> Problem:
         """The problem with this number (`PRB0000001`) or UUID."""
         return self._load(Problem, PROBLEM_PREFIX, ref)
-
-    def incidents(self) -> Iterator[Incident]:
-        """Every incident in number order (replaced by the read models of the projections)."""
-        return (self._get(Incident, record_id, str(record_id))
-                for record_id in self._numbered(INCIDENT_PREFIX))
-
-    def problems(self) -> Iterator[Problem]:
-        """Every problem in number order (replaced by the read models of the projections)."""
-        return (self._get(Problem, record_id, str(record_id))
-                for record_id in self._numbered(PROBLEM_PREFIX))
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -325,10 +355,6 @@ class ServiceDesk(Application[UUID]):
         if last is None:
             return NumberSequence.start(prefix=prefix, stamp=stamp)
         return NumberSequence.resume(prefix=prefix, last_event=last)
-
-    def _numbered(self, prefix: str) -> Iterator[UUID]:
-        for issued in self.events.get(NumberSequence.id_for(prefix), gt=1):
-            yield issued.record  # type: ignore[attr-defined]
 
     def _load(self, kind: type[R], prefix: str, ref: str) -> R:
         ref = ref.strip()

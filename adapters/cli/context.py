@@ -9,8 +9,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from adapters.bootstrap import Settings, open_service_desk
+from adapters.bootstrap import Settings, open_read_store, open_service_desk, projection_runner
 from domain.service_desk import ServiceDesk
+from projections.runner import ProjectionRunner
+from projections.store import ReadStore
 
 console = Console()
 if not console.is_terminal:
@@ -24,12 +26,26 @@ class Session:
 
     actor: str = field(default_factory=getpass.getuser)
     _desk: ServiceDesk | None = None
+    _read_store: ReadStore | None = None
+    _runner: ProjectionRunner | None = None
 
     @property
     def desk(self) -> ServiceDesk:
         if self._desk is None:
             self._desk = open_service_desk(Settings.from_environment().database_url)
         return self._desk
+
+    @property
+    def runner(self) -> ProjectionRunner:
+        if self._runner is None:
+            self._read_store = open_read_store(Settings.from_environment().database_url)
+            self._runner = projection_runner(self.desk, self._read_store)
+        return self._runner
+
+    def read_models(self) -> ReadStore:
+        """The read models, caught up with every event stored so far (no server needed)."""
+        self.runner.catch_up()
+        return self.runner.store
 
 
 def session(ctx: typer.Context) -> Session:

@@ -6,11 +6,11 @@ from typing import Annotated
 
 import typer
 
-from adapters.bootstrap import open_service_desk
+from adapters.bootstrap import open_read_store, open_service_desk, projection_runner
 from adapters.cli.context import console, print_rows
 from adapters.cli.incidents import LIST_COLUMNS as INCIDENT_COLUMNS
 from adapters.cli.problems import LIST_COLUMNS as PROBLEM_COLUMNS
-from adapters.views import incident_view, problem_view
+from projections import queries
 
 MONITOR = "monitor:prometheus"
 
@@ -109,6 +109,10 @@ def run(
     desk.resolve_problem(problem.number, actor="pat", resolve_linked_incidents=True,
                          notes="CHG0001234 raised the TLS session cache size")
 
+    store = open_read_store(f"sqlite:///{database}")
+    projection_runner(desk, store).catch_up()
     console.print(f"A day at the service desk, stored in {database}\n")
-    print_rows([incident_view(i) for i in desk.incidents()], INCIDENT_COLUMNS, "Incidents")
-    print_rows([problem_view(p) for p in desk.problems()], PROBLEM_COLUMNS, "Problems")
+    print_rows(queries.incidents(store), INCIDENT_COLUMNS, "Incidents")
+    print_rows(queries.problems(store), PROBLEM_COLUMNS, "Problems")
+    print_rows(queries.known_errors(store), ["number", "service", "symptom", "workaround"],
+               "Known errors")

@@ -8,6 +8,7 @@ from adapters.cli.context import print_json, print_record, print_rows, session
 from adapters.views import incident_view
 from domain.errors import ValidationFailed
 from domain.incident import Incident, IncidentState
+from projections import queries
 
 app = typer.Typer(help="Log, handle and close incidents.", no_args_is_help=True)
 
@@ -163,9 +164,7 @@ def list_(ctx: typer.Context,
     """List incidents, optionally by state and assignment group."""
     if state is not None and state not in set(IncidentState):
         raise ValidationFailed("state", f"must be one of {', '.join(IncidentState)}")
-    views = [incident_view(incident) for incident in session(ctx).desk.incidents()
-             if (state is None or incident.state.value == state)
-             and (group is None or incident.assignment_group == group)]
+    views = queries.incidents(session(ctx).read_models(), state=state, group=group)
     if json:
         print_json(views)
     else:

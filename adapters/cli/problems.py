@@ -8,6 +8,7 @@ from adapters.cli.context import print_json, print_record, print_rows, session
 from adapters.views import problem_view
 from domain.errors import ValidationFailed
 from domain.problem import Problem, ProblemState
+from projections import queries
 
 app = typer.Typer(help="Investigate problems and record known errors.", no_args_is_help=True)
 
@@ -129,8 +130,7 @@ def list_(ctx: typer.Context,
     """List problems, optionally by state."""
     if state is not None and state not in set(ProblemState):
         raise ValidationFailed("state", f"must be one of {', '.join(ProblemState)}")
-    views = [problem_view(problem) for problem in session(ctx).desk.problems()
-             if state is None or problem.state.value == state]
+    views = queries.problems(session(ctx).read_models(), state=state)
     if json:
         print_json(views)
     else:

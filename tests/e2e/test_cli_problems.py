@@ -87,7 +87,8 @@ def test_problem_from_recurring_incidents_to_known_error_fix_and_closure(cli: Cl
     assert isinstance(listed, list)
     assert [p["number"] for p in listed] == [problem]
     assert listed[0].keys() >= PROBLEM_KEYS
-    assert listed[0] == closed
+    # The list reads the read model: every key it has agrees with the record itself.
+    assert listed[0] == {key: closed[key] for key in listed[0]}
 
 
 def test_problem_refusals_and_list_filter(cli: Cli) -> None:

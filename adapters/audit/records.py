@@ -1,0 +1,96 @@
+"""Reading one record's stored events, or the whole log, as they are stored (with positions)."""
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.sql import SQL, Identifier
+
+from adapters.envelope import stored_state
+from domain.errors import NotFound
+from domain.numbering import NumberSequence, parse_number
+from domain.service_desk import ServiceDesk
+
+LOG_BATCH = 2_000
+"""Notifications per query when walking the whole log: few queries, bounded memory."""
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One record (or other aggregate) addressed by the user, and how to name it to them."""
+
+    id: UUID
+    label: str
+    """Its number (INC0000001) when it has one, else its UUID."""
+
+
+def resolve_stream(desk: ServiceDesk, ref: str) -> Stream:
+    """Number or UUID -> stream, read from the stored events alone (no aggregate is loaded,
+    so a damaged record can still be found and audited)."""
+    text = ref.strip()
+    parsed = parse_number(text)
+    if parsed is not None:
+        prefix, ordinal = parsed
+        number = text.upper()
+        version = NumberSequence.version_of(ordinal)
+        issued = desk.recorder.select_events(NumberSequence.id_for(prefix), gt=version - 1,
+                                             lte=version)
+        if not issued:
+            raise NotFound(f"{number} not found")
+        return Stream(UUID(str(stored_state(desk.mapper, issued[0])["record"])), number)
+    try:
+        stream_id = UUID(text)
+    except ValueError:
+        raise NotFound(f"{ref!r} is neither a record number nor a UUID") from None
+    first = desk.recorder.select_events(stream_id, lte=1)
+    named = stored_state(desk.mapper, first[0]).get("number") if first else None
+    return Stream(stream_id, named if isinstance(named, str) else str(stream_id))
+
+
+def record_notifications(desk: ServiceDesk, stream_id: UUID) -> list[Notification]:
+    """Every stored event of one stream with its log position, in log order.
+
+    eventsourcing reads a stream without positions and the log without a stream filter, so
+    this asks the two real stores directly; the in-memory store is scanned.
+    """
+    recorder = desk.recorder
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                "SELECT rowid, originator_id, originator_version, topic, state "
+                f"FROM {recorder.events_table_name} WHERE originator_id = ? ORDER BY rowid",
+                (stream_id.hex,))
+            rows = cursor.fetchall()
+        return [Notification(id=row[0], originator_id=stream_id, originator_version=row[2],
+                             topic=row[3], state=row[4]) for row in rows]
+    if isinstance(recorder, PostgresApplicationRecorder):
+        statement = SQL(
+            "SELECT notification_id, originator_version, topic, state FROM {schema}.{table} "
+            "WHERE originator_id = %s ORDER BY notification_id").format(
+                schema=Identifier(recorder.datastore.schema),
+                table=Identifier(recorder.events_table_name))
+        with recorder.datastore.get_connection() as connection, connection.cursor() as cursor:
+            cursor.execute(statement, (stream_id,))
+            rows = cursor.fetchall()
+        return [Notification(id=row["notification_id"], originator_id=stream_id,
+                             originator_version=row["originator_version"], topic=row["topic"],
+                             state=bytes(row["state"])) for row in rows]
+    return [notification for batch in log_batches(desk) for notification in batch
+            if notification.originator_id == stream_id]
+
+
+def log_batches(desk: ServiceDesk, *, start: int = 1,
+                stop: int | None = None) -> Iterator[Sequence[Notification]]:
+    """The notification log from `start` to `stop` (default: its end now), batch by batch."""
+    stop = desk.recorder.max_notification_id() if stop is None else stop
+    if not stop:
+        return
+    while start <= stop:
+        batch = desk.recorder.select_notifications(start, LOG_BATCH, stop=stop)
+        if not batch:
+            return
+        yield batch
+        start = batch[-1].id + 1

@@ -1,0 +1,107 @@
+"""The event envelope of design section 6, built from a stored event exactly as it was written.
+
+One builder for every place an event leaves the store (the Kafka relay, `tandem audit export`,
+`tandem audit history --json`), so the envelope is the same everywhere and verifiable with the
+recipe of design section 7: its `data`, `schema` and `occurred_at` are those of the *stored*
+(pre-upcast) state, which is what the event's `hash` covers.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.persistence import Mapper, Notification, StoredEvent
+from eventsourcing.utils import resolve_topic
+
+from adapters.msgpack_codec import MsgpackTranscoder, decode_canonical
+from domain.aggregate import event_type_name, stream_type_name
+from domain.audit_chain import JsonValue, event_data, format_timestamp, to_json_data
+
+EVENT_ID_NAMESPACE = uuid5(NAMESPACE_URL, "tandem:event")
+"""`event_id = uuid5(EVENT_ID_NAMESPACE, "<stream_id>:<version>")`, stream_id as lower-case
+hyphenated str: every copy of one event (re-published, re-exported) carries the same id."""
+
+ENVELOPE_KEYS = ("event_id", "position", "stream_id", "stream_type", "version", "type",
+                 "schema", "occurred_at", "actor", "data", "hash", "prev_hash")
+"""Design section 6, in this order (also the CSV export's columns)."""
+
+
+@dataclass(frozen=True)
+class EventKind:
+    """What a stored topic tells about its events: stream type and wire type name."""
+
+    stream_type: str
+    type: str
+
+
+@cache
+def event_kind(topic: str) -> EventKind:
+    """`domain.incident:Incident.Opened` -> (Incident, IncidentOpened); TopicError if unknown."""
+    event_class = resolve_topic(topic)
+    return EventKind(stream_type_name(event_class), event_type_name(event_class))
+
+
+def event_id(stream_id: UUID | str, version: int) -> UUID:
+    return uuid5(EVENT_ID_NAMESPACE, f"{stream_id}:{version}")
+
+
+def stored_state(mapper: Mapper[Any], stored: StoredEvent) -> dict[str, Any]:
+    """The state as written: decrypted, decompressed, decoded, but not upcast."""
+    data = stored.state
+    if mapper.cipher is not None:
+        data = mapper.cipher.decrypt(data)
+    if mapper.compressor is not None:
+        data = mapper.compressor.decompress(data)
+    state = mapper.transcoder.decode(data)
+    if not isinstance(state, dict):
+        raise ValueError(f"stored state is a {type(state).__name__}, not a map")
+    return state
+
+
+def canonical_decoder(mapper: Mapper[Any]) -> Callable[[StoredEvent], dict[str, JsonValue]]:
+    """stored event -> `to_json_data(stored_state(...))`, by the fastest exact route.
+
+    With Tandem's own configuration (msgpack, no cipher, no compressor) that is
+    `decode_canonical`; any other mapper goes through its decoded Python values.
+    """
+    if (isinstance(mapper.transcoder, MsgpackTranscoder) and mapper.cipher is None
+            and mapper.compressor is None):
+        return _fast_canonical
+
+    def through_python(stored: StoredEvent) -> dict[str, JsonValue]:
+        canonical = to_json_data(stored_state(mapper, stored))
+        assert isinstance(canonical, dict)
+        return canonical
+
+    return through_python
+
+
+def _fast_canonical(stored: StoredEvent) -> dict[str, JsonValue]:
+    canonical = decode_canonical(stored.state)
+    if not isinstance(canonical, dict):
+        raise ValueError(f"stored state is a {type(canonical).__name__}, not a map")
+    return canonical
+
+
+def envelope(notification: Notification, mapper: Mapper[Any]) -> dict[str, Any]:
+    """The section 6 envelope of one stored event; `position` is its notification id."""
+    kind = event_kind(notification.topic)
+    state = stored_state(mapper, notification)
+    stream_id = str(notification.originator_id)
+    version = notification.originator_version
+    return {
+        "event_id": str(event_id(stream_id, version)),
+        "position": notification.id,
+        "stream_id": stream_id,
+        "stream_type": kind.stream_type,
+        "version": version,
+        "type": kind.type,
+        "schema": state.get("class_version", 1),
+        "occurred_at": format_timestamp(state["timestamp"]),
+        "actor": state["actor"],
+        "data": event_data(state),
+        "hash": state["hash"],
+        "prev_hash": state["prev_hash"],
+    }

@@ -1,0 +1,81 @@
+"""Reads for the CLI and API: they query read models, never aggregates."""
+
+import json
+from typing import Any
+
+from projections import registry
+from projections.incidents import IncidentSummaries
+from projections.known_errors import KnownErrorIndex
+from projections.problems import ProblemSummaries
+from projections.projection import Projection
+from projections.store import Cursor, ReadStore
+from projections.timeline import Timeline
+
+QUEUE_ORDER = "priority, sla_due_at IS NULL, sla_due_at, opened_at, number"
+"""Priority first, then the SLA due time (none last), then the oldest."""
+OPEN = ("new", "in_progress", "on_hold")
+
+
+class NotBuilt(RuntimeError):
+    """The read model has no serving generation yet: run the projections first."""
+
+
+def _table(cursor: Cursor, projection: type[Projection]) -> str:
+    generation = registry.serving(cursor, projection.name)
+    if generation is None:
+        raise NotBuilt(f"projection {projection.name} has not been built")
+    return projection.tables[0].physical(generation.generation)
+
+
+def _select(store: ReadStore, projection: type[Projection], where: list[tuple[str, Any]],
+            order: str) -> list[dict[str, Any]]:
+    with store.transaction() as cursor:
+        table = _table(cursor, projection)
+        clause = " AND ".join(condition for condition, _ in where) or "1 = 1"
+        params = [value for _, value in where if value is not None]
+        columns = projection.tables[0].column_names
+        cursor.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {clause} "
+                       f"ORDER BY {order}", params)
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def incidents(store: ReadStore, *, state: str | None = None,
+              group: str | None = None) -> list[dict[str, Any]]:
+    where: list[tuple[str, Any]] = [("state = ?", state)] if state else []
+    where += [("assignment_group = ?", group)] if group else []
+    return _select(store, IncidentSummaries, where, "number")
+
+
+def queue(store: ReadStore, group: str) -> list[dict[str, Any]]:
+    """A group's open incidents in the order to work them."""
+    return _select(store, IncidentSummaries,
+                   [("assignment_group = ?", group), ("state IN ('new', 'in_progress')", None)],
+                   QUEUE_ORDER)
+
+
+def unassigned(store: ReadStore) -> list[dict[str, Any]]:
+    return _select(store, IncidentSummaries,
+                   [("assignment_group IS NULL", None), ("state IN ('new', 'in_progress')", None)],
+                   QUEUE_ORDER)
+
+
+def on_hold(store: ReadStore) -> list[dict[str, Any]]:
+    return _select(store, IncidentSummaries, [("state = 'on_hold'", None)], QUEUE_ORDER)
+
+
+def problems(store: ReadStore, *, state: str | None = None) -> list[dict[str, Any]]:
+    rows = _select(store, ProblemSummaries, [("state = ?", state)] if state else [], "number")
+    for row in rows:
+        row["known_error"] = bool(row["known_error"])
+        row["incidents"] = list(json.loads(row["incidents"]).values())
+    return rows
+
+
+def known_errors(store: ReadStore, *, service: str | None = None) -> list[dict[str, Any]]:
+    where: list[tuple[str, Any]] = [("is_known_error = 1", None), ("active = 1", None)]
+    where += [("service = ?", service)] if service else []
+    return _select(store, KnownErrorIndex, where, "number")
+
+
+def timeline(store: ReadStore, stream_id: str) -> list[dict[str, Any]]:
+    return _select(store, Timeline, [("stream_id = ?", stream_id)], "version")

@@ -1,0 +1,133 @@
+"""Feeds projections from the notification log in batches, exactly once, and rebuilds them."""
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from projections import registry
+from projections.projection import Envelope, Projection, Rows
+from projections.registry import Generation
+from projections.store import Cursor, ReadStore
+
+Progress = Callable[[int, int], None]
+"""Called with (position reached, last position in the log)."""
+
+DEFAULT_BATCH = 2_000
+
+
+class NotificationLog(Protocol):
+    """The part of an eventsourcing ApplicationRecorder the runner reads."""
+
+    def select_notifications(self, start: int | None, limit: int) -> Sequence[Any]: ...
+
+    def max_notification_id(self) -> int | None: ...
+
+
+class ProjectionRunner:
+    """Applies each batch and its new position in one transaction: a crash loses or repeats none.
+
+    Notification ids may have gaps (rolled-back inserts); positions are the last id applied,
+    so a gap is simply never seen.
+    """
+
+    def __init__(self, *, log: NotificationLog, decode: Callable[[Any], Any], store: ReadStore,
+                 projections: Sequence[Projection], batch_size: int = DEFAULT_BATCH) -> None:
+        self.log = log
+        self.decode = decode
+        self.store = store
+        self.projections = {projection.name: projection for projection in projections}
+        self.batch_size = batch_size
+        with store.transaction() as cursor:
+            registry.ensure_schema(cursor)
+            for projection in projections:
+                if not registry.generations(cursor, projection.name):
+                    registry.create(cursor, projection, state=registry.SERVING)
+
+    def catch_up(self, *, progress: Progress | None = None) -> int:
+        """Apply every new event to every serving, current generation; returns events read."""
+        done = 0
+        while step := self._step(progress):
+            done += step
+        return done
+
+    def rebuild(self, name: str, *, progress: Progress | None = None) -> Generation:
+        """Build the code's version into new tables while the old ones serve, then switch."""
+        projection = self.projections[name]
+        with self.store.transaction() as cursor:
+            registry.drop_unserved(cursor, projection)
+            building = registry.create(cursor, projection, state=registry.BUILDING)
+        while True:
+            batch = self._read(building.position + 1)
+            if not batch:
+                break
+            with self.store.transaction() as cursor:
+                building = self._apply(cursor, projection, building, batch)
+            if progress:
+                progress(building.position, self._last())
+        with self.store.transaction() as cursor:
+            registry.switch(cursor, building)
+        with self.store.transaction() as cursor:
+            registry.drop_unserved(cursor, projection)
+        return building
+
+    def status(self) -> list[dict[str, Any]]:
+        last = self._last()
+        with self.store.transaction() as cursor:
+            rows = []
+            for projection in self.projections.values():
+                current = registry.serving(cursor, projection.name)
+                rows.append({
+                    "name": projection.name,
+                    "code_version": projection.version,
+                    "serving_version": current.version if current else None,
+                    "generation": current.generation if current else None,
+                    "position": current.position if current else 0,
+                    "lag": last - (current.position if current else 0),
+                    "rebuild_needed": current is None or current.version != projection.version,
+                })
+        return rows
+
+    def _step(self, progress: Progress | None) -> int:
+        with self.store.transaction() as cursor:
+            current = self._current(cursor)
+        if not current:
+            return 0
+        batch = self._read(min(g.position for g in current.values()) + 1)
+        if not batch:
+            return 0
+        try:
+            with self.store.transaction() as cursor:
+                for name, generation in self._current(cursor).items():
+                    self._apply(cursor, self.projections[name], generation, batch)
+        except registry.ConcurrentRunner:
+            pass  # another runner applied these events first: rolled back, read on from there
+        if progress:
+            progress(batch[-1].position, self._last())
+        return len(batch)
+
+    def _current(self, cursor: Cursor) -> dict[str, Generation]:
+        """Serving generations built by this code's version (older ones wait for a rebuild)."""
+        current = {}
+        for name, projection in self.projections.items():
+            generation = registry.serving(cursor, name)
+            if generation is not None and generation.version == projection.version:
+                current[name] = generation
+        return current
+
+    def _read(self, start: int) -> list[Envelope]:
+        notifications = self.log.select_notifications(start=start, limit=self.batch_size)
+        return [Envelope(n.id, self.decode(n)) for n in notifications]
+
+    def _apply(self, cursor: Cursor, projection: Projection, generation: Generation,
+               batch: Sequence[Envelope]) -> Generation:
+        mine = [envelope for envelope in batch if envelope.position > generation.position]
+        if not mine:
+            return generation
+        tables = {table.name: Rows(table, generation.generation, cursor)
+                  for table in projection.tables}
+        projection.apply(mine, tables, self.store.dialect)
+        for rows in tables.values():
+            rows.flush()
+        return registry.advance(cursor, generation, mine[-1].position)
+
+    def _last(self) -> int:
+        return self.log.max_notification_id() or 0

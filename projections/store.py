@@ -1,0 +1,96 @@
+"""The read store: the same database as the event store, SQLite or PostgreSQL, one small API."""
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal, Protocol
+
+Dialect = Literal["sqlite", "postgres"]
+
+
+class Cursor(Protocol):
+    """The DB-API subset projections use; SQL is written with `?` placeholders."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any: ...
+
+    def fetchall(self) -> list[tuple[Any, ...]]: ...
+
+    def fetchone(self) -> tuple[Any, ...] | None: ...
+
+
+class ReadStore(Protocol):
+    dialect: Dialect
+
+    def transaction(self) -> Any:
+        """A context manager giving a Cursor; commits on success, rolls back on error."""
+
+    def close(self) -> None: ...
+
+
+class SqliteReadStore:
+    """Read models in the event store's SQLite file (or in memory for tests)."""
+
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self._connection = sqlite3.connect(path, isolation_level=None, timeout=30,
+                                           check_same_thread=False)
+        if path != ":memory:":
+            self._connection.execute("PRAGMA journal_mode=WAL")
+        self._connection.execute("PRAGMA synchronous=NORMAL")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        cursor = self._connection.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            yield cursor
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        cursor.execute("COMMIT")
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+class _PostgresCursor:
+    """Translates `?` placeholders to psycopg's `%s`."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._cursor.execute(sql.replace("?", "%s"), params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
+        return self._cursor.executemany(sql.replace("?", "%s"), rows)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return list(self._cursor.fetchall())
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        row = self._cursor.fetchone()
+        return None if row is None else tuple(row)
+
+
+class PostgresReadStore:
+    """Read models in the event store's PostgreSQL database and schema."""
+
+    dialect: Dialect = "postgres"
+
+    def __init__(self, conninfo: str, *, schema: str | None = None) -> None:
+        import psycopg  # here, not at the top: only PostgreSQL deployments load the driver
+
+        options = f"-c search_path={schema}" if schema else None
+        self._connection = psycopg.connect(conninfo, options=options, autocommit=True)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        with self._connection.transaction(), self._connection.cursor() as cursor:
+            yield _PostgresCursor(cursor)
+
+    def close(self) -> None:
+        self._connection.close()

@@ -1,0 +1,44 @@
+"""The audit timeline: every event of every record, in order, with a one-line summary."""
+
+from collections.abc import Sequence
+
+from domain.aggregate import event_type_name, stream_type_name
+from domain.audit_chain import format_timestamp
+from domain.incident import Incident
+from domain.problem import Problem
+from projections.projection import Envelope, Projection, Rows, Table
+from projections.store import Dialect
+from projections.summaries import summarize
+
+RECORD_EVENTS = (Incident.Event, Incident.Opened, Problem.Event, Problem.Opened)
+
+
+class Timeline(Projection):
+    name = "timeline"
+    version = 1
+    tables = (Table(
+        name="timeline",
+        columns=(("position", "BIGINT"), ("stream_id", "TEXT NOT NULL"),
+                 ("stream_type", "TEXT NOT NULL"), ("version", "INTEGER NOT NULL"),
+                 ("type", "TEXT NOT NULL"), ("occurred_at", "TEXT NOT NULL"),
+                 ("actor", "TEXT NOT NULL"), ("summary", "TEXT NOT NULL")),
+        key=("position",),
+        indexes=(("stream_id", "version"),),
+    ),)
+
+    def apply(self, batch: Sequence[Envelope], tables: dict[str, Rows],
+              dialect: Dialect) -> None:
+        rows = tables["timeline"]
+        for envelope in batch:
+            event = envelope.event
+            if isinstance(event, RECORD_EVENTS):
+                rows.put({
+                    "position": envelope.position,
+                    "stream_id": str(event.originator_id),
+                    "stream_type": stream_type_name(type(event)),
+                    "version": event.originator_version,
+                    "type": event_type_name(type(event)),
+                    "occurred_at": format_timestamp(event.timestamp),
+                    "actor": event.actor,
+                    "summary": summarize(event),
+                })

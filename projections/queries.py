@@ -29,14 +29,16 @@ def _table(cursor: Cursor, projection: type[Projection]) -> str:
 
 def _select(store: ReadStore, projection: type[Projection], where: list[tuple[str, Any]],
             order: str) -> list[dict[str, Any]]:
+    """Rows of the serving generation. During a rebuild that may be the previous version's
+    tables: columns the code's version added read as None until the switch."""
     with store.transaction() as cursor:
         table = _table(cursor, projection)
         clause = " AND ".join(condition for condition, _ in where) or "1 = 1"
         params = [value for _, value in where if value is not None]
-        columns = projection.tables[0].column_names
-        cursor.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {clause} "
-                       f"ORDER BY {order}", params)
-        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        cursor.execute(f"SELECT * FROM {table} WHERE {clause} ORDER BY {order}", params)
+        served = [column[0] for column in cursor.description]
+        empty = dict.fromkeys(projection.tables[0].column_names)
+        return [{**empty, **dict(zip(served, row, strict=True))} for row in cursor.fetchall()]
 
 
 def incidents(store: ReadStore, *, state: str | None = None,

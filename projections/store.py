@@ -19,6 +19,9 @@ class Cursor(Protocol):
 
     def fetchone(self) -> tuple[Any, ...] | None: ...
 
+    @property
+    def description(self) -> Any: ...
+
 
 class ReadStore(Protocol):
     dialect: Dialect
@@ -74,6 +77,10 @@ class _PostgresCursor:
     def fetchone(self) -> tuple[Any, ...] | None:
         row = self._cursor.fetchone()
         return None if row is None else tuple(row)
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
 
 
 class PostgresReadStore:

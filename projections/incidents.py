@@ -1,11 +1,9 @@
 """Incident summaries: lists, search and the work queues (per group, unassigned, on hold)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from domain.audit_chain import format_timestamp
-from domain.incident import LIFECYCLE, EscalationKind, Incident, IncidentState
-from domain.lifecycle import after
+from domain.incident import LIFECYCLE, EscalationKind, Incident
 from projections.projection import Envelope, Projection, Row, Rows, Table
 from projections.store import Dialect
 
@@ -20,56 +18,60 @@ COLUMNS = (
     ("sla_due_at", "TEXT"), ("version", "INTEGER NOT NULL"),
 )
 
+_MOVES = {command: {state.value: target.value for state, target in steps.items()}
+          for command, steps in LIFECYCLE.items()}
+"""The domain's lifecycle as plain strings (rows hold states as text)."""
 
-def _step(incident: Row, command: str) -> str:
-    return after(LIFECYCLE, command, IncidentState(incident["state"])).value
+
+def _step(row: Row, command: str) -> str:
+    state: str = row["state"]
+    return _MOVES[command].get(state, state)
 
 
-def _opened(e: Incident.Opened) -> Row:
-    when = format_timestamp(e.timestamp)
+def _escalated(e: Any, row: Row) -> Row:
+    if e.kind is EscalationKind.FUNCTIONAL:
+        return {"state": _step(row, "escalate functionally"), "assignment_group": e.to,
+                "assignee": None}
+    return {"escalation_level": row["escalation_level"] + 1}
+
+
+_CHANGES: dict[type[Any], Callable[[Any, Row, Envelope], Row]] = {
+    Incident.Categorized: lambda e, row, _: {"category": e.category,
+                                             "subcategory": e.subcategory},
+    Incident.Prioritized: lambda e, row, _: {"impact": e.impact, "urgency": e.urgency,
+                                             "priority": e.priority.value},
+    Incident.Assigned: lambda e, row, _: {"state": _step(row, "assign"),
+                                          "assignment_group": e.assignment_group,
+                                          "assignee": e.assignee},
+    Incident.Escalated: lambda e, row, _: _escalated(e, row),
+    Incident.PutOnHold: lambda e, row, _: {"state": _step(row, "put on hold"),
+                                           "hold_reason": e.reason.value},
+    Incident.Resumed: lambda e, row, _: {"state": _step(row, "resume"), "hold_reason": None},
+    Incident.WorkNoteAdded: lambda e, row, _: {},
+    Incident.WorkaroundApplied: lambda e, row, _: {},
+    Incident.Resolved: lambda e, row, envelope: {"state": _step(row, "resolve"),
+                                                 "hold_reason": None,
+                                                 "resolved_at": envelope.occurred_at},
+    Incident.Reopened: lambda e, row, _: {"state": _step(row, "reopen"), "resolved_at": None},
+    Incident.Closed: lambda e, row, envelope: {"state": _step(row, "close"),
+                                               "closed_at": envelope.occurred_at},
+    Incident.Canceled: lambda e, row, _: {"state": _step(row, "cancel"), "hold_reason": None},
+    Incident.LinkedToProblem: lambda e, row, _: {"problem": e.problem_number},
+    Incident.UnlinkedFromProblem: lambda e, row, _: {"problem": None},
+}
+"""The columns each event changes, given the row as it was."""
+
+
+def _opened(e: Incident.Opened, envelope: Envelope) -> Row:
     return {
-        "id": str(e.originator_id), "number": e.number, "title": e.title, "service": e.service,
+        "id": envelope.stream_id, "number": e.number, "title": e.title, "service": e.service,
         "category": e.category, "subcategory": e.subcategory, "impact": e.impact,
         "urgency": e.urgency, "priority": e.priority.value, "state": "new", "hold_reason": None,
         "assignment_group": None, "assignee": None, "problem": None, "escalation_level": 0,
-        "opened_at": when, "updated_at": when, "resolved_at": None, "closed_at": None,
-        "sla_due_at": None, "version": e.originator_version,
+        "opened_at": envelope.occurred_at, "updated_at": envelope.occurred_at,
+        "resolved_at": None, "closed_at": None, "sla_due_at": None,
+        "version": e.originator_version,
     }
-
-
-def _changes(e: Any, row: Row) -> Row:
-    """The columns an event changes, given the row as it was."""
-    match e:
-        case Incident.Categorized():
-            return {"category": e.category, "subcategory": e.subcategory}
-        case Incident.Prioritized():
-            return {"impact": e.impact, "urgency": e.urgency, "priority": e.priority.value}
-        case Incident.Assigned():
-            return {"state": _step(row, "assign"), "assignment_group": e.assignment_group,
-                    "assignee": e.assignee}
-        case Incident.Escalated() if e.kind is EscalationKind.FUNCTIONAL:
-            return {"state": _step(row, "escalate functionally"), "assignment_group": e.to,
-                    "assignee": None}
-        case Incident.Escalated():
-            return {"escalation_level": row["escalation_level"] + 1}
-        case Incident.PutOnHold():
-            return {"state": _step(row, "put on hold"), "hold_reason": e.reason.value}
-        case Incident.Resumed():
-            return {"state": _step(row, "resume"), "hold_reason": None}
-        case Incident.Resolved():
-            return {"state": _step(row, "resolve"), "hold_reason": None,
-                    "resolved_at": format_timestamp(e.timestamp)}
-        case Incident.Reopened():
-            return {"state": _step(row, "reopen"), "resolved_at": None}
-        case Incident.Closed():
-            return {"state": _step(row, "close"), "closed_at": format_timestamp(e.timestamp)}
-        case Incident.Canceled():
-            return {"state": _step(row, "cancel"), "hold_reason": None}
-        case Incident.LinkedToProblem():
-            return {"problem": e.problem_number}
-        case Incident.UnlinkedFromProblem():
-            return {"problem": None}
-    return {}
 
 
 class IncidentSummaries(Projection):
@@ -84,16 +86,15 @@ class IncidentSummaries(Projection):
     def apply(self, batch: Sequence[Envelope], tables: dict[str, Rows],
               dialect: Dialect) -> None:
         rows = tables["incidents"]
-        events = [envelope.event for envelope in batch
-                  if isinstance(envelope.event, Incident.Event | Incident.Opened)]
-        rows.prefetch((str(e.originator_id),) for e in events
-                      if not isinstance(e, Incident.Opened))
-        for event in events:
-            if isinstance(event, Incident.Opened):
-                rows.put(_opened(event))
-                continue
-            row = rows.get(str(event.originator_id))
-            if row is not None:
-                rows.update(str(event.originator_id), **_changes(event, row),
-                            updated_at=format_timestamp(event.timestamp),
-                            version=event.originator_version)
+        rows.prefetch((envelope.stream_id,) for envelope in batch
+                      if type(envelope.event) in _CHANGES)
+        for envelope in batch:
+            event = envelope.event
+            if type(event) is Incident.Opened:
+                rows.put(_opened(event, envelope))
+            elif (change := _CHANGES.get(type(event))) is not None:
+                row = rows.get(envelope.stream_id)
+                if row is not None:
+                    rows.update(envelope.stream_id, **change(event, row, envelope),
+                                updated_at=envelope.occurred_at,
+                                version=event.originator_version)

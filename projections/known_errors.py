@@ -2,12 +2,12 @@
 
 from collections.abc import Sequence
 
-from domain.audit_chain import format_timestamp
 from domain.problem import Problem
 from projections.projection import Envelope, Projection, Rows, Table
 from projections.store import Dialect
 
 _FINISHED = (Problem.Closed, Problem.Canceled)
+_CHANGING = (Problem.RootCauseIdentified, Problem.KnownErrorRecorded, *_FINISHED)
 
 
 class KnownErrorIndex(Projection):
@@ -28,12 +28,10 @@ class KnownErrorIndex(Projection):
     def apply(self, batch: Sequence[Envelope], tables: dict[str, Rows],
               dialect: Dialect) -> None:
         rows = tables["known_errors"]
-        events = [envelope.event for envelope in batch
-                  if isinstance(envelope.event, Problem.Event | Problem.Opened)]
-        rows.prefetch((str(e.originator_id),) for e in events
-                      if not isinstance(e, Problem.Opened))
-        for event in events:
-            key, when = str(event.originator_id), format_timestamp(event.timestamp)
+        rows.prefetch((envelope.stream_id,) for envelope in batch
+                      if isinstance(envelope.event, _CHANGING))
+        for envelope in batch:
+            event, key, when = envelope.event, envelope.stream_id, envelope.occurred_at
             if isinstance(event, Problem.Opened):
                 symptom = " ".join(part for part in (event.title, event.description) if part)
                 rows.put({"problem_id": key, "number": event.number, "service": event.service,

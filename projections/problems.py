@@ -1,12 +1,10 @@
 """Problem summaries for lists and search, with their linked incidents."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from domain.audit_chain import format_timestamp
-from domain.lifecycle import after
-from domain.problem import LIFECYCLE, Problem, ProblemState
+from domain.problem import LIFECYCLE, Problem
 from projections.projection import Envelope, Projection, Row, Rows, Table
 from projections.store import Dialect
 
@@ -19,42 +17,36 @@ COLUMNS = (
 )
 """`incidents` is a JSON object, incident id -> number, in link order."""
 
+_MOVES = {command: {state.value: target.value for state, target in steps.items()}
+          for command, steps in LIFECYCLE.items()}
 
-def _step(problem: Row, command: str) -> str:
-    return after(LIFECYCLE, command, ProblemState(problem["state"])).value
+
+def _step(row: Row, command: str) -> Row:
+    state: str = row["state"]
+    return {"state": _MOVES[command].get(state, state)}
 
 
-def _linked(row: Row, change: dict[str, str | None]) -> str:
+def _linked(row: Row, incident: str, number: str | None) -> Row:
     incidents: dict[str, str] = json.loads(row["incidents"])
-    for incident_id, number in change.items():
-        if number is None:
-            incidents.pop(incident_id, None)
-        else:
-            incidents[incident_id] = number
-    return json.dumps(incidents)
+    if number is None:
+        incidents.pop(incident, None)
+    else:
+        incidents[incident] = number
+    return {"incidents": json.dumps(incidents)}
 
 
-def _changes(e: Any, row: Row) -> Row:
-    match e:
-        case Problem.IncidentLinked():
-            return {"incidents": _linked(row, {str(e.incident): e.incident_number})}
-        case Problem.IncidentUnlinked():
-            return {"incidents": _linked(row, {str(e.incident): None})}
-        case Problem.InvestigationNoteAdded():
-            return {"state": _step(row, "add a note")}
-        case Problem.RootCauseIdentified():
-            return {"state": _step(row, "identify the root cause"), "root_cause": e.root_cause}
-        case Problem.KnownErrorRecorded():
-            return {"known_error": 1, "workaround": e.workaround}
-        case Problem.ChangeRequested():
-            return {"state": _step(row, "request a change")}
-        case Problem.Resolved():
-            return {"state": _step(row, "resolve")}
-        case Problem.Closed():
-            return {"state": _step(row, "close")}
-        case Problem.Canceled():
-            return {"state": _step(row, "cancel")}
-    return {}
+_CHANGES: dict[type[Any], Callable[[Any, Row], Row]] = {
+    Problem.IncidentLinked: lambda e, row: _linked(row, str(e.incident), e.incident_number),
+    Problem.IncidentUnlinked: lambda e, row: _linked(row, str(e.incident), None),
+    Problem.InvestigationNoteAdded: lambda e, row: _step(row, "add a note"),
+    Problem.RootCauseIdentified: lambda e, row: {**_step(row, "identify the root cause"),
+                                                 "root_cause": e.root_cause},
+    Problem.KnownErrorRecorded: lambda e, row: {"known_error": 1, "workaround": e.workaround},
+    Problem.ChangeRequested: lambda e, row: _step(row, "request a change"),
+    Problem.Resolved: lambda e, row: _step(row, "resolve"),
+    Problem.Closed: lambda e, row: _step(row, "close"),
+    Problem.Canceled: lambda e, row: _step(row, "cancel"),
+}
 
 
 class ProblemSummaries(Projection):
@@ -66,22 +58,19 @@ class ProblemSummaries(Projection):
     def apply(self, batch: Sequence[Envelope], tables: dict[str, Rows],
               dialect: Dialect) -> None:
         rows = tables["problems"]
-        events = [envelope.event for envelope in batch
-                  if isinstance(envelope.event, Problem.Event | Problem.Opened)]
-        rows.prefetch((str(e.originator_id),) for e in events
-                      if not isinstance(e, Problem.Opened))
-        for event in events:
-            when = format_timestamp(event.timestamp)
-            if isinstance(event, Problem.Opened):
+        rows.prefetch((envelope.stream_id,) for envelope in batch
+                      if type(envelope.event) in _CHANGES)
+        for envelope in batch:
+            event, when = envelope.event, envelope.occurred_at
+            if type(event) is Problem.Opened:
                 rows.put({
-                    "id": str(event.originator_id), "number": event.number,
-                    "title": event.title, "service": event.service, "state": "new",
-                    "known_error": 0, "incidents": "{}", "root_cause": None,
-                    "workaround": None, "opened_at": when, "updated_at": when,
-                    "version": event.originator_version,
+                    "id": envelope.stream_id, "number": event.number, "title": event.title,
+                    "service": event.service, "state": "new", "known_error": 0,
+                    "incidents": "{}", "root_cause": None, "workaround": None,
+                    "opened_at": when, "updated_at": when, "version": event.originator_version,
                 })
-                continue
-            row = rows.get(str(event.originator_id))
-            if row is not None:
-                rows.update(str(event.originator_id), **_changes(event, row), updated_at=when,
-                            version=event.originator_version)
+            elif (change := _CHANGES.get(type(event))) is not None:
+                row = rows.get(envelope.stream_id)
+                if row is not None:
+                    rows.update(envelope.stream_id, **change(event, row), updated_at=when,
+                                version=event.originator_version)

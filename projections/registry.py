@@ -51,13 +51,20 @@ def create(cursor: Cursor, projection: Projection, *, state: str) -> Generation:
     assert row is not None
     number = int(row[0])
     for table in projection.tables:
-        for statement in table.create(number):
-            cursor.execute(statement)
+        cursor.execute(table.create(number))
+    if state == SERVING:
+        add_indexes(cursor, projection, number)
     cursor.execute(
         "INSERT INTO projection_generations (name, generation, version, position, state, "
         "created_at) VALUES (?, ?, ?, 0, ?, ?)",
         [projection.name, number, projection.version, state, datetime.now(UTC).isoformat()])
     return Generation(projection.name, number, projection.version, 0, state)
+
+
+def add_indexes(cursor: Cursor, projection: Projection, generation: int) -> None:
+    for table in projection.tables:
+        for statement in table.create_indexes(generation):
+            cursor.execute(statement)
 
 
 def advance(cursor: Cursor, generation: Generation, position: int) -> Generation:
@@ -77,7 +84,7 @@ def advance(cursor: Cursor, generation: Generation, position: int) -> Generation
 
 
 def switch(cursor: Cursor, new: Generation) -> None:
-    """Readers move to `new` in one transaction; the old generation is marked for dropping."""
+    """Readers move to `new` (in the caller's transaction); the old one is marked retired."""
     cursor.execute("UPDATE projection_generations SET state = 'retired' "
                    "WHERE name = ? AND state = ?", [new.name, SERVING])
     cursor.execute("UPDATE projection_generations SET state = ? "

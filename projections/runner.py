@@ -3,6 +3,7 @@
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from domain.audit_chain import format_timestamp
 from projections import registry
 from projections.projection import Envelope, Projection, Rows
 from projections.registry import Generation
@@ -12,6 +13,8 @@ Progress = Callable[[int, int], None]
 """Called with (position reached, last position in the log)."""
 
 DEFAULT_BATCH = 2_000
+REBUILD_BATCH = 10_000
+"""Rebuilds read in larger batches: fewer commits and registry queries; memory stays bounded."""
 
 
 class NotificationLog(Protocol):
@@ -51,22 +54,39 @@ class ProjectionRunner:
 
     def rebuild(self, name: str, *, progress: Progress | None = None) -> Generation:
         """Build the code's version into new tables while the old ones serve, then switch."""
-        projection = self.projections[name]
+        return self.rebuild_all([name], progress=progress)[0]
+
+    def rebuild_all(self, names: Sequence[str], *,
+                    progress: Progress | None = None) -> list[Generation]:
+        """Rebuild several projections in one pass over the log; they switch together.
+
+        Killed at any point, the old generations keep serving; the next rebuild first drops
+        what the killed one left.
+        """
+        projections = [self.projections[name] for name in names]
         with self.store.transaction() as cursor:
-            registry.drop_unserved(cursor, projection)
-            building = registry.create(cursor, projection, state=registry.BUILDING)
-        while True:
-            batch = self._read(building.position + 1)
-            if not batch:
-                break
+            building = []
+            for projection in projections:
+                registry.drop_unserved(cursor, projection)
+                building.append(registry.create(cursor, projection, state=registry.BUILDING))
+        position = 0
+        while batch := self._read(position + 1, limit=max(self.batch_size, REBUILD_BATCH)):
             with self.store.transaction() as cursor:
-                building = self._apply(cursor, projection, building, batch)
+                building = [self._apply(cursor, projection, generation, batch)
+                            for projection, generation in zip(projections, building,
+                                                              strict=True)]
+            position = batch[-1].position
             if progress:
-                progress(building.position, self._last())
+                progress(position, self._last())
         with self.store.transaction() as cursor:
-            registry.switch(cursor, building)
+            for projection, generation in zip(projections, building, strict=True):
+                registry.add_indexes(cursor, projection, generation.generation)
         with self.store.transaction() as cursor:
-            registry.drop_unserved(cursor, projection)
+            for generation in building:
+                registry.switch(cursor, generation)
+        with self.store.transaction() as cursor:
+            for projection in projections:
+                registry.drop_unserved(cursor, projection)
         return building
 
     def status(self) -> list[dict[str, Any]]:
@@ -113,9 +133,15 @@ class ProjectionRunner:
                 current[name] = generation
         return current
 
-    def _read(self, start: int) -> list[Envelope]:
-        notifications = self.log.select_notifications(start=start, limit=self.batch_size)
-        return [Envelope(n.id, self.decode(n)) for n in notifications]
+    def _read(self, start: int, *, limit: int | None = None) -> list[Envelope]:
+        notifications = self.log.select_notifications(start=start,
+                                                      limit=limit or self.batch_size)
+        envelopes = []
+        for notification in notifications:
+            event = self.decode(notification)
+            envelopes.append(Envelope(notification.id, event, str(notification.originator_id),
+                                      format_timestamp(event.timestamp)))
+        return envelopes
 
     def _apply(self, cursor: Cursor, projection: Projection, generation: Generation,
                batch: Sequence[Envelope]) -> Generation:

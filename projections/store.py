@@ -3,6 +3,7 @@
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import count
 from typing import Any, Literal, Protocol
 
 Dialect = Literal["sqlite", "postgres"]
@@ -81,6 +82,34 @@ class _PostgresCursor:
     @property
     def description(self) -> Any:
         return self._cursor.description
+
+    def copy_upsert(self, table: str, names: str, conflict: str,
+                    rows: Sequence[Sequence[Any]]) -> None:
+        # executemany costs a round trip per row; COPY into a staging table costs one.
+        stage = f"stage_{next(_staging_names)}"
+        self._cursor.execute(
+            f"CREATE TEMP TABLE {stage} (LIKE {table}) ON COMMIT DROP")
+        with self._cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        self._cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} {conflict}")
+
+
+def upsert(cursor: Cursor, table: str, columns: Sequence[str], key: Sequence[str],
+           rows: Sequence[Sequence[Any]]) -> None:
+    """Insert or replace `rows` in one round trip per table (COPY on PostgreSQL)."""
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    conflict = f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+    names = ", ".join(columns)
+    if isinstance(cursor, _PostgresCursor):
+        cursor.copy_upsert(table, names, conflict, rows)
+    else:
+        marks = ", ".join("?" for _ in columns)
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}", rows)
+
+
+_staging_names = count(1)
 
 
 class PostgresReadStore:

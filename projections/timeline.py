@@ -3,7 +3,6 @@
 from collections.abc import Sequence
 
 from domain.aggregate import event_type_name, stream_type_name
-from domain.audit_chain import format_timestamp
 from domain.incident import Incident
 from domain.problem import Problem
 from projections.projection import Envelope, Projection, Rows, Table
@@ -34,11 +33,11 @@ class Timeline(Projection):
             if isinstance(event, RECORD_EVENTS):
                 rows.put({
                     "position": envelope.position,
-                    "stream_id": str(event.originator_id),
+                    "stream_id": envelope.stream_id,
                     "stream_type": stream_type_name(type(event)),
                     "version": event.originator_version,
                     "type": event_type_name(type(event)),
-                    "occurred_at": format_timestamp(event.timestamp),
+                    "occurred_at": envelope.occurred_at,
                     "actor": event.actor,
                     "summary": summarize(event),
                 })

@@ -53,23 +53,25 @@ def rebuild(ctx: typer.Context,
         if wanted not in runner.projections:
             raise ValidationFailed("name", f"no projection {wanted!r} "
                                            f"(known: {', '.join(runner.projections)})")
-    for wanted in names:
-        _rebuild_one(runner, wanted)
+    _rebuild(runner, names)
 
 
-def _rebuild_one(runner: ProjectionRunner, name: str) -> None:
-    started = time.perf_counter()
-    with Progress(TextColumn(f"[bold]{name}"), BarColumn(),
+def _rebuild(runner: ProjectionRunner, names: list[str]) -> None:
+    """One pass over the log for all of them, with a progress bar (events/s, time left)."""
+    started, label = time.perf_counter(), ", ".join(names)
+    with Progress(TextColumn(f"[bold]{label}"), BarColumn(),
                   TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
                   TextColumn("{task.fields[rate]:,.0f} events/s"), TimeRemainingColumn(),
                   console=console, transient=not console.is_terminal) as progress:
-        task = progress.add_task(name, total=None, rate=0.0)
+        task = progress.add_task(label, total=runner.log.max_notification_id() or 0, rate=0.0)
 
         def report(position: int, last: int) -> None:
             rate = position / max(time.perf_counter() - started, 1e-9)
             progress.update(task, completed=position, total=last, rate=rate)
 
-        generation = runner.rebuild(name, progress=report)
+        generations = runner.rebuild_all(names, progress=report)
     elapsed = time.perf_counter() - started
-    typer.echo(f"{name}: generation {generation.generation} (version {generation.version}) "
-               f"serving at position {generation.position} after {elapsed:.1f} s")
+    for generation in generations:
+        typer.echo(f"{generation.name}: generation {generation.generation} "
+                   f"(version {generation.version}) serving at position {generation.position} "
+                   f"after {elapsed:.1f} s")

@@ -114,4 +114,4 @@ def projection_runner(desk: ServiceDesk, store: ReadStore, *,
                       batch_size: int = DEFAULT_BATCH) -> ProjectionRunner:
     """Every read model, fed from this desk's notification log."""
     return ProjectionRunner(log=desk.recorder, decode=desk.mapper.to_domain_event, store=store,
-                            projections=all_projections(), batch_size=batch_size)
+                            projections=all_projections(), batch_size=batch_size, owner=desk)

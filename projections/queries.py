@@ -31,7 +31,7 @@ def _select(store: ReadStore, projection: type[Projection], where: list[tuple[st
             order: str) -> list[dict[str, Any]]:
     """Rows of the serving generation. During a rebuild that may be the previous version's
     tables: columns the code's version added read as None until the switch."""
-    with store.transaction() as cursor:
+    with store.reading() as cursor:
         table = _table(cursor, projection)
         clause = " AND ".join(condition for condition, _ in where) or "1 = 1"
         params = [value for _, value in where if value is not None]

@@ -69,14 +69,11 @@ def add_indexes(cursor: Cursor, projection: Projection, generation: int) -> None
 
 def advance(cursor: Cursor, generation: Generation, position: int) -> Generation:
     """Record the new position; refuses if another runner moved it first (no double apply)."""
-    cursor.execute(
+    updated = cursor.execute(
         "UPDATE projection_generations SET position = ? "
         "WHERE name = ? AND generation = ? AND position = ?",
-        [position, generation.name, generation.generation, generation.position])
-    cursor.execute("SELECT position FROM projection_generations WHERE name = ? AND "
-                   "generation = ?", [generation.name, generation.generation])
-    row = cursor.fetchone()
-    if row is None or int(row[0]) != position:
+        [position, generation.name, generation.generation, generation.position]).rowcount
+    if updated != 1:
         raise ConcurrentRunner(f"projection {generation.name} generation "
                                f"{generation.generation} was advanced by another runner")
     return Generation(generation.name, generation.generation, generation.version, position,

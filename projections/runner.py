@@ -33,7 +33,11 @@ class ProjectionRunner:
     """
 
     def __init__(self, *, log: NotificationLog, decode: Callable[[Any], Any], store: ReadStore,
-                 projections: Sequence[Projection], batch_size: int = DEFAULT_BATCH) -> None:
+                 projections: Sequence[Projection], batch_size: int = DEFAULT_BATCH,
+                 owner: object = None) -> None:
+        self.owner = owner
+        """What owns `log` (the ServiceDesk), kept alive with the runner: it closes its store
+        when collected."""
         self.log = log
         self.decode = decode
         self.store = store

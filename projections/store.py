@@ -30,6 +30,9 @@ class ReadStore(Protocol):
     def transaction(self) -> Any:
         """A context manager giving a Cursor; commits on success, rolls back on error."""
 
+    def reading(self) -> Any:
+        """Like `transaction`, for reads only: never waits for a runner's write lock."""
+
     def close(self) -> None: ...
 
 
@@ -45,10 +48,17 @@ class SqliteReadStore:
             self._connection.execute("PRAGMA journal_mode=WAL")
         self._connection.execute("PRAGMA synchronous=NORMAL")
 
+    def transaction(self) -> Any:
+        return self._transaction("BEGIN IMMEDIATE")
+
+    def reading(self) -> Any:
+        # A deferred transaction reads a WAL snapshot without taking the write lock.
+        return self._transaction("BEGIN")
+
     @contextmanager
-    def transaction(self) -> Iterator[Cursor]:
+    def _transaction(self, begin: str) -> Iterator[Cursor]:
         cursor = self._connection.cursor()
-        cursor.execute("BEGIN IMMEDIATE")
+        cursor.execute(begin)
         try:
             yield cursor
         except BaseException:
@@ -127,6 +137,9 @@ class PostgresReadStore:
     def transaction(self) -> Iterator[Cursor]:
         with self._connection.transaction(), self._connection.cursor() as cursor:
             yield _PostgresCursor(cursor)
+
+    def reading(self) -> Any:
+        return self.transaction()
 
     def close(self) -> None:
         self._connection.close()

@@ -1,0 +1,228 @@
+"""`tandem projections status | run | rebuild` as an operator uses them (design sections 5, 9),
+including a rebuild killed with SIGKILL halfway through."""
+
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from adapters.bootstrap import open_read_store, open_service_desk
+from domain.aggregate import Stamp
+from domain.incident import Channel, Incident
+from domain.numbering import INCIDENT_PREFIX, NumberSequence
+from domain.service_desk import ServiceDesk
+from projections import queries, registry
+from projections.runner import ProjectionRunner
+from projections.store import ReadStore
+from projections.timeline import Timeline
+from tests.conftest import FakeClock
+from tests.e2e.conftest import Cli
+
+STATUS_KEYS = {"name", "code_version", "serving_version", "generation", "position", "lag",
+               "rebuild_needed"}
+NAMES = ["incidents", "problems", "known_errors", "timeline"]
+
+
+def _arrange(database_url: str) -> list[str]:
+    """A few records, written straight through the ServiceDesk (only the reads are on trial)."""
+    clock = FakeClock()
+    desk = open_service_desk(database_url, clock=clock)
+    numbers = []
+    for minutes in (5, 10, 15):
+        clock.advance(minutes=minutes)
+        numbers.append(desk.open_incident(actor="sd", title=f"VPN drops every {minutes} min",
+                                          service="vpn").number)
+    desk.assign_incident(numbers[0], actor="sd", group="network")
+    desk.open_problem(actor="pm", title="VPN concentrator overloaded", incidents=numbers[:2])
+    return numbers
+
+
+def _status(cli: Cli) -> dict[str, dict[str, Any]]:
+    rows = cli.json("projections", "status", "--json")
+    assert isinstance(rows, list)
+    for row in rows:
+        assert set(row) == STATUS_KEYS, row
+    return {row["name"]: row for row in rows}
+
+
+def _lines(out: str) -> list[str]:
+    """The lines a rebuild reports (its transient progress bar may leave a blank line)."""
+    return [line for line in out.splitlines() if line.strip()]
+
+
+# -- status and run --------------------------------------------------------------------------
+
+
+def test_status_shows_lag_until_run_catches_up(cli: Cli) -> None:
+    _arrange(str(cli.database_url))  # events written; nothing has read them into read models
+    before = _status(cli)
+    assert sorted(before) == sorted(NAMES)
+    logged = before["timeline"]["position"] + before["timeline"]["lag"]
+    assert logged > 0
+    for row in before.values():
+        assert (row["code_version"], row["serving_version"], row["generation"],
+                row["rebuild_needed"]) == (1, 1, 1, False)
+        assert row["position"] + row["lag"] == logged
+
+    assert cli.ok("projections", "run").out == f"caught up: {logged} events read\n"
+
+    after = _status(cli)
+    assert {name: (row["position"], row["lag"]) for name, row in after.items()} == dict.fromkeys(
+        NAMES, (logged, 0))
+    assert cli.ok("projections", "run").out == "caught up: 0 events read\n"
+
+
+# -- rebuild ---------------------------------------------------------------------------------
+
+
+def test_rebuild_one_then_all_switches_generations_and_keeps_every_row(cli: Cli) -> None:
+    numbers = _arrange(str(cli.database_url))
+    logged = int(cli.ok("projections", "run").out.split()[2])
+    reads = [["projections", "status", "--json"], ["incident", "list", "--json"],
+             ["problem", "list", "--json"]]
+    _, *listed = cli.json_all(reads)
+    assert [row["number"] for row in listed[0]] == numbers
+
+    (line,) = _lines(cli.ok("projections", "rebuild", "incidents").out)
+    assert line.startswith(f"incidents: generation 2 (version 1) serving at position {logged} ")
+    status, *lists = cli.json_all(reads)
+    assert {row["name"]: (row["generation"], row["lag"]) for row in status} == {
+        "incidents": (2, 0), "problems": (1, 0), "known_errors": (1, 0), "timeline": (1, 0)}
+    assert lists == listed
+
+    lines = _lines(cli.ok("projections", "rebuild", "--all").out)
+    assert [line.split(":")[0] for line in lines] == NAMES
+    status, *lists = cli.json_all(reads)
+    assert {row["name"]: (row["generation"], row["position"], row["lag"],
+                          row["rebuild_needed"]) for row in status} == {
+        "incidents": (3, logged, 0, False), "problems": (2, logged, 0, False),
+        "known_errors": (2, logged, 0, False), "timeline": (2, logged, 0, False)}
+    assert lists == listed
+
+
+def test_rebuild_refuses_an_unknown_name_and_wants_a_name_or_all(cli: Cli) -> None:
+    unknown, neither, both = cli.refused_all([
+        ["projections", "rebuild", "nosuch"],
+        ["projections", "rebuild"],
+        ["projections", "rebuild", "incidents", "--all"],
+    ])
+    assert unknown.startswith("tandem: name: ")
+    assert "nosuch" in unknown
+    assert "timeline" in unknown  # it lists the known ones
+    assert neither.startswith("tandem: name: ")
+    assert both.startswith("tandem: name: ")
+
+
+# -- a rebuild killed halfway ----------------------------------------------------------------
+
+
+def load_incidents(desk: ServiceDesk, clock: FakeClock, *, count: int, notes: int) -> None:
+    """Many incidents, fast: a thousand records (and their numbers) per save."""
+    stamp = Stamp(actor="monitor:loader", at=clock())
+    sequence = NumberSequence.start(prefix=INCIDENT_PREFIX, stamp=stamp)
+    for start in range(0, count, 1_000):
+        records = []
+        for ordinal in range(start, min(count, start + 1_000)):
+            record_id = uuid4()
+            incident = Incident.open(
+                id=record_id, number=sequence.issue(record=record_id, stamp=stamp),
+                title=f"Volume {ordinal} almost full", service="storage", category=None,
+                subcategory=None, impact=2, urgency=2, description="", caller=None,
+                channel=Channel.MONITORING, stamp=stamp)
+            incident.assign(group="storage", assignee=None, stamp=stamp)
+            for note in range(notes):
+                incident.add_note(text=f"Usage {90 + note}%", stamp=stamp)
+            records.append(incident)
+        desk.save(sequence, *records)
+
+
+def timeline_rows(store: ReadStore) -> list[tuple[object, ...]]:
+    table = Timeline.tables[0]
+    with store.transaction() as cursor:
+        generation = registry.serving(cursor, Timeline.name)
+        assert generation is not None
+        cursor.execute(f"SELECT {', '.join(table.column_names)} "
+                       f"FROM {table.physical(generation.generation)} ORDER BY position")
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def timeline_generations(store: ReadStore) -> list[tuple[int, int, int, str]]:
+    with store.transaction() as cursor:
+        return [(g.generation, g.version, g.position, g.state)
+                for g in registry.generations(cursor, Timeline.name)]
+
+
+def timeline_tables(store: ReadStore) -> set[str]:
+    with store.transaction() as cursor:
+        if store.dialect == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        else:
+            cursor.execute("SELECT table_name FROM information_schema.tables "
+                           "WHERE table_schema = current_schema()")
+        return {name for (name,) in cursor.fetchall() if name.startswith("rm_timeline_")}
+
+
+@pytest.fixture
+def read_store(store_url: str) -> Iterator[ReadStore]:
+    store = open_read_store(store_url)
+    yield store
+    store.close()
+
+
+def test_a_rebuild_killed_halfway_leaves_the_old_generation_serving(
+        make_cli: Callable[..., Cli], store_url: str, read_store: ReadStore) -> None:
+    cli = make_cli(store_url)
+    clock = FakeClock()
+    desk = open_service_desk(store_url, clock=clock)
+    load_incidents(desk, clock, count=5_000, notes=3)  # 25,000 record events, 30,001 in all
+    last = desk.recorder.max_notification_id()
+    # The timeline as it serves today: built by a runner that feeds only it (the rebuilding
+    # process creates the other read models, empty, when it starts).
+    ProjectionRunner(log=desk.recorder, decode=desk.mapper.to_domain_event, store=read_store,
+                     projections=[Timeline()]).catch_up()
+    served = timeline_rows(read_store)
+    assert len(served) == 25_000
+    assert timeline_generations(read_store) == [(1, 1, last, registry.SERVING)]
+    a_stream = str(served[-1][1])
+    history = queries.timeline(read_store, a_stream)
+    assert len(history) == 5
+
+    process = subprocess.Popen(cli.command("projections", "rebuild", "timeline"), cwd=cli.cwd,
+                               env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        building = _wait_for_a_building_generation(read_store, process)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    assert 0 < building < last, "the rebuild was not caught halfway"
+
+    # Readers never noticed: the old generation serves, complete.
+    assert timeline_generations(read_store)[0] == (1, 1, last, registry.SERVING)
+    assert timeline_rows(read_store) == served
+    assert queries.timeline(read_store, a_stream) == history
+
+    # Running the rebuild again clears what the killed one left and finishes.
+    (line,) = _lines(cli.ok("projections", "rebuild", "timeline").out)
+    assert line.startswith(f"timeline: generation 2 (version 1) serving at position {last} ")
+    assert timeline_generations(read_store) == [(2, 1, last, registry.SERVING)]
+    assert timeline_tables(read_store) == {"rm_timeline_g2"}
+    assert timeline_rows(read_store) == served
+    assert queries.timeline(read_store, a_stream) == history
+
+
+def _wait_for_a_building_generation(store: ReadStore, rebuild: subprocess.Popen[bytes]) -> int:
+    """The position of the rebuild's new generation once it has committed a batch or more."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert rebuild.poll() is None, f"the rebuild ended first: {rebuild.communicate()}"
+        positions = [position for _, _, position, state in timeline_generations(store)
+                     if state == registry.BUILDING]
+        if positions and positions[0] > 0:
+            return positions[0]
+        time.sleep(0.01)
+    raise AssertionError("the rebuild made no progress within 60 s")

@@ -1,6 +1,6 @@
 """Stored event state as msgpack: compact, fast, and exact for UUID, datetime, Decimal, enums."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from enum import Enum
 from functools import lru_cache
@@ -12,7 +12,7 @@ import msgpack
 from eventsourcing.persistence import Transcoder
 from eventsourcing.utils import get_topic, resolve_topic
 
-from domain.audit_chain import JsonValue, to_json_data
+from domain.audit_chain import JsonValue, format_timestamp, to_json_data
 
 # Extension type codes are part of the stored format: never renumber them.
 EXT_UUID = 1
@@ -56,8 +56,7 @@ def _to_ext(obj: Any) -> msgpack.ExtType:
         if obj.tzinfo is UTC:
             micros = (obj - _EPOCH) // timedelta(microseconds=1)
             return msgpack.ExtType(EXT_UTC_DATETIME, micros.to_bytes(8, "big", signed=True))
-        zone_key = obj.tzinfo.key if isinstance(obj.tzinfo, ZoneInfo) else None
-        return msgpack.ExtType(EXT_DATETIME, _pack([obj.isoformat(), zone_key]))
+        return msgpack.ExtType(EXT_DATETIME, _pack(_wall_time(obj)))
     if isinstance(obj, date):
         return msgpack.ExtType(EXT_DATE, obj.isoformat().encode())
     if isinstance(obj, Decimal):
@@ -67,15 +66,39 @@ def _to_ext(obj: Any) -> msgpack.ExtType:
     raise TypeError(f"msgpack codec cannot encode {type(obj).__name__}: {obj!r}")
 
 
+def _wall_time(moment: datetime) -> list[Any]:
+    """The wall time, fold and zone exactly as given: no conversion through UTC, so times in a
+    DST gap, near the ends of the calendar or with odd offsets come back unchanged."""
+    zone: Any = None
+    if isinstance(moment.tzinfo, ZoneInfo):
+        zone = moment.tzinfo.key
+    elif moment.tzinfo is not None:
+        offset = moment.utcoffset()
+        if not isinstance(moment.tzinfo, timezone) or offset is None:
+            raise TypeError(f"msgpack codec cannot encode the time zone {moment.tzinfo!r}")
+        zone = [offset.days, offset.seconds, offset.microseconds]
+    return [moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second,
+            moment.microsecond, moment.fold, zone]
+
+
+def _zone(zone: Any) -> tzinfo | None:
+    if zone is None:
+        return None
+    if isinstance(zone, str):
+        return ZoneInfo(zone)
+    days, seconds, microseconds = zone
+    return timezone(timedelta(days=days, seconds=seconds, microseconds=microseconds))
+
+
 def _from_ext(code: int, data: bytes) -> Any:
     if code == EXT_UUID:
         return UUID(bytes=data)
     if code == EXT_UTC_DATETIME:
         return _EPOCH + timedelta(microseconds=int.from_bytes(data, "big", signed=True))
     if code == EXT_DATETIME:
-        iso, zone_key = _unpack(data)
-        moment = datetime.fromisoformat(iso)
-        return moment.astimezone(ZoneInfo(zone_key)) if zone_key else moment
+        year, month, day, hour, minute, second, micro, fold, zone = _unpack(data)
+        return datetime(year, month, day, hour, minute, second, micro, fold=fold,
+                        tzinfo=_zone(zone))
     if code == EXT_DATE:
         return date.fromisoformat(data.decode())
     if code == EXT_DECIMAL:
@@ -98,10 +121,12 @@ def decode_canonical(data: bytes) -> Any:
     through rich Python values (UUID, datetime, enum members) and back costs twice as much.
     The result is equal to the slow path, key order included (a test holds the two together).
     """
-    return _canonical(_unpack_canonical(data))
+    return canonical_order(decode_json_values(data))
 
 
-def _unpack_canonical(data: bytes) -> Any:
+def decode_json_values(data: bytes) -> Any:
+    """Stored state with every value in its JSON form, but maps still in stored key order:
+    `canonical_order` finishes the job, and can be spared what a caller drops anyway."""
     return msgpack.unpackb(data, ext_hook=_canonical_ext, raw=False, strict_map_key=False)
 
 
@@ -115,45 +140,50 @@ def _canonical_ext(code: int, data: bytes) -> JsonValue:
         seconds, micros = divmod(int.from_bytes(data, "big", signed=True), 1_000_000)
         return f"{_utc_second(seconds)}.{micros:06d}Z"
     elif code == EXT_ENUM:
-        topic, value = _unpack_canonical(data)
-        return _enum_value(topic, value)
+        return _enum_value(data)
     elif code == EXT_TUPLE:
-        items = _unpack_canonical(data)
+        items = decode_json_values(data)
         assert isinstance(items, list)
         return items
     return to_json_data(_from_ext(code, data))
 
 
-@lru_cache(maxsize=4096)
 def _utc_second(seconds: int) -> str:
-    """`YYYY-MM-DDTHH:MM:SS` of a whole second, as `format_timestamp` writes it."""
-    return (_EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S")
+    """`YYYY-MM-DDTHH:MM:SS` of a whole second since the epoch, as `format_timestamp` writes it
+    (only the date goes through it, once per day: formatting is the slow part)."""
+    days, second = divmod(seconds, 86_400)
+    return f"{_utc_day(days)}T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}"
+
+
+@lru_cache(maxsize=1024)
+def _utc_day(days: int) -> str:
+    return format_timestamp(_EPOCH + timedelta(days=days))[:10]
 
 
 @lru_cache(maxsize=4096)
-def _enum_value(topic: str, value: Any) -> JsonValue:
+def _enum_value(payload: bytes) -> JsonValue:
     # Resolved, not taken as stored, so that a value the enum does not know fails as it would
-    # on the slow path, and an alias maps to its canonical member's value.
+    # on the slow path, and an alias maps to its canonical member's value. Few distinct
+    # members are stored, so their payloads are cached whole.
+    topic, value = decode_json_values(payload)
     return to_json_data(resolve_topic(topic)(value))
 
 
-def _canonical(value: Any) -> Any:
+def canonical_order(value: Any) -> Any:
+    """Map keys as str and sorted, at every level (the JSON values are left as they are)."""
     kind = type(value)
     if kind is dict:
-        try:
-            items = sorted(value.items())  # str keys, the usual case: no str() per key
-        except TypeError:
+        if set(map(type, value)) <= _STR:  # the usual case: sort the items as they are
+            items = sorted(value.items())
+        else:
             items = sorted(((str(key), item) for key, item in value.items()),
                            key=lambda pair: pair[0])
-        else:
-            if any(type(key) is not str for key, _ in items):
-                items = sorted(((str(key), item) for key, item in items),
-                               key=lambda pair: pair[0])
-        return {key: _canonical(item) if type(item) in _CONTAINERS else item
+        return {key: canonical_order(item) if type(item) in _CONTAINERS else item
                 for key, item in items}
     if kind is list:
-        return [_canonical(item) if type(item) in _CONTAINERS else item for item in value]
+        return [canonical_order(item) if type(item) in _CONTAINERS else item for item in value]
     return value
 
 
 _CONTAINERS = (dict, list)
+_STR = {str}

@@ -171,7 +171,9 @@ class ServiceDesk(Application[UUID]):
 
         def build(sequence: NumberSequence) -> tuple[Problem, *tuple[Incident, ...]]:
             # Loaded afresh on every try: a failed try leaves its links on the old objects.
-            incidents = [self.incident(ref) for ref in dict.fromkeys(command.incidents)]
+            # One incident may be named twice (number and UUID): link it once.
+            loaded = (self.incident(ref) for ref in command.incidents)
+            incidents = list({incident.id: incident for incident in loaded}.values())
             problem_id = uuid4()
             problem = Problem.open(
                 id=problem_id, number=sequence.issue(record=problem_id, stamp=stamp),

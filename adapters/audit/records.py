@@ -1,6 +1,7 @@
 """Reading one record's stored events, or the whole log, as they are stored (with positions)."""
 
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -84,13 +85,24 @@ def record_notifications(desk: ServiceDesk, stream_id: UUID) -> list[Notificatio
 
 def log_batches(desk: ServiceDesk, *, start: int = 1,
                 stop: int | None = None) -> Iterator[Sequence[Notification]]:
-    """The notification log from `start` to `stop` (default: its end now), batch by batch."""
+    """The notification log from `start` to `stop` (default: its end now), batch by batch.
+
+    The next batch is read on a helper thread while the caller works on this one: the
+    database (and the driver, which releases the GIL while it waits) works in parallel.
+    """
     stop = desk.recorder.max_notification_id() if stop is None else stop
-    if not stop:
+    if not stop or start > stop:
         return
-    while start <= stop:
-        batch = desk.recorder.select_notifications(start, LOG_BATCH, stop=stop)
-        if not batch:
-            return
-        yield batch
-        start = batch[-1].id + 1
+
+    def read(first: int) -> Sequence[Notification]:
+        return desk.recorder.select_notifications(first, LOG_BATCH, stop=stop)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="log-reader") as reader:
+        pending: Future[Sequence[Notification]] | None = reader.submit(read, start)
+        while pending is not None:
+            batch = pending.result()
+            if not batch:
+                return
+            following = batch[-1].id + 1
+            pending = reader.submit(read, following) if following <= stop else None
+            yield batch

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from adapters.bootstrap import ConfigurationError
-from adapters.cli import demo, incidents, problems, projections
+from adapters.cli import audit, demo, incidents, problems, projections
 from adapters.cli.context import Session
 from domain.errors import DomainError
 
@@ -18,6 +18,7 @@ app = typer.Typer(
 )
 app.add_typer(incidents.app, name="incident")
 app.add_typer(problems.app, name="problem")
+app.add_typer(audit.app, name="audit")
 app.add_typer(projections.app, name="projections")
 app.command("demo")(demo.run)
 

@@ -667,13 +667,14 @@ class ServiceDeskMachine(RuleBasedStateMachine):
     def open_problem(self, dt: int, actor: str, title: str, service: object, description: str,
                      picks: list[Pick], forms: list[str], missing: bool) -> None:
         self._tick(dt)
-        chosen: list[IncidentModel] = []
+        named: list[IncidentModel] = []
         if self.incidents:
-            # Each incident once: naming one twice in two forms is the separate test below.
-            unlinked = [self._choose(self.incidents, pick, lambda i: i.problem is None)
-                        for pick in picks]
-            chosen = list({incident.id: incident for incident in unlinked}.values())
-        refs = [reference(incident, form) for incident, form in zip(chosen, forms, strict=False)]
+            named = [self._choose(self.incidents, pick, lambda i: i.problem is None)
+                     for pick in picks]
+        named = named[:len(forms)]  # one form per reference
+        # One incident may be named twice, in two forms (number, UUID ...): it is linked once.
+        refs = [reference(incident, form) for incident, form in zip(named, forms, strict=False)]
+        chosen = list({incident.id: incident for incident in named}.values())
         if missing:
             refs.append("INC9999999")
         errors: Errors = set()

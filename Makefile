@@ -22,8 +22,8 @@ demo: run
 test: install
 	$(BIN)/pytest -q -m "not soak"
 
-soak: install
-	$(BIN)/pytest -q -m soak
+soak: install  ## none yet: exit 5 ("no tests") is not a failure here
+	$(BIN)/pytest -q -m soak || [ $$? -eq 5 ]
 
 bench: install
 	$(BIN)/python -m benchmarks

@@ -30,7 +30,13 @@ from rich.table import Table
 from adapters.audit.history import state_as_of
 from adapters.audit.verify import verify_store
 from adapters.bootstrap import open_service_desk
-from benchmarks.service_desk import STORES, TABLE_WIDTH, fresh_store, load_note, postgres_answers
+from benchmarks.service_desk import (
+    STORES,
+    TABLE_WIDTH,
+    fresh_store,
+    load_note,
+    selected_stores,
+)
 from domain.aggregate import Stamp
 from domain.incident import Channel, Incident, ResolutionCode
 from domain.numbering import INCIDENT_PREFIX, PROBLEM_PREFIX, NumberSequence
@@ -249,12 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(width=TABLE_WIDTH, soft_wrap=True)
     console.print(f"Audit benchmark; {load_note()}.", highlight=False)
     figures = []
-    for store in STORES:
-        if arguments.only and store != arguments.only:
-            continue
-        if store == "postgres" and not postgres_answers():
-            console.print("postgres: skipped, no PostgreSQL server answers on 127.0.0.1:5432")
-            continue
+    for store in selected_stores(arguments.only, console):
         figures.append(measure(
             store, events=QUICK_LOG_EVENTS if arguments.quick else LOG_EVENTS,
             samples=QUICK_SAMPLES if arguments.quick else SAMPLES, console=console))

@@ -66,7 +66,7 @@ from benchmarks.service_desk import (
     TABLE_WIDTH,
     fresh_store,
     load_note,
-    postgres_answers,
+    selected_stores,
 )
 from domain.aggregate import Stamp
 from domain.audit_chain import format_timestamp
@@ -788,12 +788,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"full size), batches of {DEFAULT_BATCH:,}, {rounds} interleaved round(s) at the full "
         f"size; {load_note()}.", highlight=False)
     results: list[StoreResult] = []
-    for store in STORES:
-        if arguments.only and store != arguments.only:
-            continue
-        if store == "postgres" and not postgres_answers():
-            console.print("postgres: skipped, no PostgreSQL server answers on 127.0.0.1:5432")
-            continue
+    for store in selected_stores(arguments.only, console):
         if arguments.profile:
             profile_store(store, events, console)
             continue

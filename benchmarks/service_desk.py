@@ -206,6 +206,17 @@ def fresh_postgres() -> Iterator[str]:
             connection.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
+def selected_stores(only: str | None, console: Console) -> Iterator[str]:
+    """The stores to measure: `--only`'s, and PostgreSQL only when a server answers."""
+    for store in STORES:
+        if only and store != only:
+            continue
+        if store == "postgres" and not postgres_answers():
+            console.print("postgres: skipped, no PostgreSQL server answers on 127.0.0.1:5432")
+            continue
+        yield store
+
+
 def fresh_store(store: str) -> contextlib.AbstractContextManager[str]:
     return fresh_sqlite() if store == "sqlite" else fresh_postgres()
 
@@ -356,12 +367,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{WARMUP_LIFECYCLES} warm-up lifecycles per workload, "
         f"{arguments.rounds} interleaved rounds; {load_note()}.", highlight=False)
     results: list[StoreResult] = []
-    for store in STORES:
-        if arguments.only and store != arguments.only:
-            continue
-        if store == "postgres" and not postgres_answers():
-            console.print("postgres: skipped, no PostgreSQL server answers on 127.0.0.1:5432")
-            continue
+    for store in selected_stores(arguments.only, console):
         lifecycles = arguments.lifecycles or (
             QUICK_LIFECYCLES if arguments.quick else DEFAULT_LIFECYCLES[store])
         if arguments.profile:

@@ -53,6 +53,19 @@ class AuditedAggregate(Aggregate):
                            prev_hash=GENESIS_HASH, fields=fields)
         return cls._create(event_class, id=id, **chained)
 
+    @classmethod
+    def _resumed(cls, last_event: Any) -> Self:
+        """The aggregate as its last event left it, for aggregates whose whole state that event
+        carries: O(1) however long the stream (no replay, no snapshot)."""
+        aggregate = cls.__new__(cls)
+        aggregate.__base_init__(
+            originator_id=last_event.originator_id,
+            originator_version=last_event.originator_version,
+            timestamp=last_event.timestamp,
+        )
+        aggregate.head_hash = last_event.hash
+        return aggregate
+
     def _trigger(self, event_class: type[Event], *, stamp: Stamp, **fields: Any) -> None:
         """Record the next event; its time never precedes the previous one, so as-of reads hold."""
         at = max(stamp.at, self.modified_on)

@@ -70,13 +70,7 @@ class AuditSeal(AuditedAggregate):
     @classmethod
     def resume(cls, *, last_event: Any) -> Self:
         """Rebuild from the last event alone: a seal's state is its last seal and head hash."""
-        seal = cls.__new__(cls)
-        seal.__base_init__(
-            originator_id=last_event.originator_id,
-            originator_version=last_event.originator_version,
-            timestamp=last_event.timestamp,
-        )
-        seal.head_hash = last_event.hash
+        seal = cls._resumed(last_event)
         seal.position = getattr(last_event, "position", 0)
         seal.events = getattr(last_event, "events", 0)
         seal.digest = getattr(last_event, "digest", GENESIS_DIGEST)

@@ -67,13 +67,7 @@ class NumberSequence(AuditedAggregate):
     @classmethod
     def resume(cls, *, prefix: str, last_event: Any) -> Self:
         """Rebuild from the last event alone: the sequence's state is its version and head hash."""
-        sequence = cls.__new__(cls)
-        sequence.__base_init__(
-            originator_id=last_event.originator_id,
-            originator_version=last_event.originator_version,
-            timestamp=last_event.timestamp,
-        )
-        sequence.head_hash = last_event.hash
+        sequence = cls._resumed(last_event)
         sequence.prefix = prefix
         return sequence
 

@@ -4,6 +4,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from domain.service_desk import Clock, ServiceDesk, system_clock
@@ -14,6 +15,9 @@ from projections.projection import Projection
 from projections.runner import DEFAULT_BATCH, ProjectionRunner
 from projections.store import PostgresReadStore, ReadStore, SqliteReadStore
 from projections.timeline import Timeline
+
+if TYPE_CHECKING:  # the Kafka client loads only when a relay is built
+    from adapters.kafka.relay import Relay
 
 DEFAULT_DATABASE_URL = "sqlite:///var/tandem.db"
 TRANSCODER = "adapters.msgpack_codec:MsgpackTranscoder"
@@ -115,3 +119,33 @@ def projection_runner(desk: ServiceDesk, store: ReadStore, *,
     """Every read model, fed from this desk's notification log."""
     return ProjectionRunner(log=desk.recorder, decode=desk.mapper.to_domain_event, store=store,
                             projections=all_projections(), batch_size=batch_size, owner=desk)
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    """Where the relay publishes (design section 6); command-line options override these."""
+
+    bootstrap: str = "localhost:9092"
+    topic: str = "tandem.events"
+    partitions: int = 6
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> "KafkaSettings":
+        partitions = environ.get("TANDEM_KAFKA_PARTITIONS") or str(cls.partitions)
+        if not partitions.isdigit() or int(partitions) < 1:
+            raise ConfigurationError(
+                f"TANDEM_KAFKA_PARTITIONS: {partitions!r} is not a positive integer")
+        return cls(bootstrap=environ.get("TANDEM_KAFKA_BOOTSTRAP") or cls.bootstrap,
+                   topic=environ.get("TANDEM_KAFKA_TOPIC") or cls.topic,
+                   partitions=int(partitions))
+
+
+def kafka_relay(desk: ServiceDesk, store: ReadStore, *, bootstrap: str,
+                topic: str) -> "Relay":
+    """The relay from this desk's notification log to `topic`, its position kept in `store`."""
+    from adapters.kafka.positions import RelayPositions
+    from adapters.kafka.relay import Relay, kafka_producer
+
+    return Relay(log=desk.recorder, mapper=desk.mapper,
+                 positions=RelayPositions(store, f"kafka:{topic}"),
+                 producer_factory=lambda: kafka_producer(bootstrap), topic=topic, owner=desk)

@@ -15,9 +15,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.persistence import Mapper, Notification, StoredEvent
 from eventsourcing.utils import resolve_topic
 
-from adapters.msgpack_codec import MsgpackTranscoder, decode_json_values
+from adapters.msgpack_codec import MsgpackTranscoder, canonical_order, decode_json_values
 from domain.aggregate import event_type_name, stream_type_name
-from domain.audit_chain import JsonValue, event_data, format_timestamp, to_json_data
+from domain.audit_chain import ENVELOPE_FIELDS, JsonValue, to_json_data
 
 EVENT_ID_NAMESPACE = uuid5(NAMESPACE_URL, "tandem:event")
 """`event_id = uuid5(EVENT_ID_NAMESPACE, "<stream_id>:<version>")`, stream_id as lower-case
@@ -93,7 +93,9 @@ def json_state(data: bytes) -> dict[str, JsonValue]:
 def envelope(notification: Notification, mapper: Mapper[Any]) -> dict[str, Any]:
     """The section 6 envelope of one stored event; `position` is its notification id."""
     kind = event_kind(notification.topic)
-    state = stored_state(mapper, notification)
+    # Straight from the stored bytes to JSON values: no Python objects on the way (this is the
+    # relay's hot path), and exactly the values the hash covers.
+    values = state_decoder(mapper)(notification.state)
     stream_id = str(notification.originator_id)
     version = notification.originator_version
     return {
@@ -103,10 +105,11 @@ def envelope(notification: Notification, mapper: Mapper[Any]) -> dict[str, Any]:
         "stream_type": kind.stream_type,
         "version": version,
         "type": kind.type,
-        "schema": state.get("class_version", 1),
-        "occurred_at": format_timestamp(state["timestamp"]),
-        "actor": state["actor"],
-        "data": event_data(state),
-        "hash": state["hash"],
-        "prev_hash": state["prev_hash"],
+        "schema": values.get("class_version", 1),
+        "occurred_at": values["timestamp"],
+        "actor": values["actor"],
+        "data": canonical_order({key: value for key, value in values.items()
+                                 if key not in ENVELOPE_FIELDS}),
+        "hash": values["hash"],
+        "prev_hash": values["prev_hash"],
     }

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from adapters.bootstrap import ConfigurationError
-from adapters.cli import audit, demo, incidents, problems, projections
+from adapters.cli import audit, demo, incidents, problems, projections, relay
 from adapters.cli.context import Session
 from domain.errors import DomainError
 
@@ -21,6 +21,7 @@ app.add_typer(problems.app, name="problem")
 app.add_typer(audit.app, name="audit")
 app.add_typer(projections.app, name="projections")
 app.command("demo")(demo.run)
+app.add_typer(relay.app, name="relay")
 
 
 @app.callback()

@@ -49,6 +49,8 @@ class Rows:
         self._cursor = cursor
         self._rows: dict[tuple[Any, ...], Row | None] = {}
         self._dirty: set[tuple[Any, ...]] = set()
+        key_of = itemgetter(*table.key)
+        self._key_of = (lambda row: (key_of(row),)) if len(table.key) == 1 else key_of
 
     def prefetch(self, keys: Iterable[tuple[Any, ...]]) -> None:
         """Load the rows this batch will touch in a few queries instead of one per event."""
@@ -75,7 +77,7 @@ class Rows:
         return self._rows[key]
 
     def put(self, row: Row) -> None:
-        key = tuple(row[column] for column in self._table.key)
+        key = self._key_of(row)
         self._rows[key] = row
         self._dirty.add(key)
 

@@ -48,5 +48,6 @@ MAX_LENGTH = 200
 def summarize(event: Any) -> str:
     """The event in one line of at most MAX_LENGTH characters."""
     line = _LINES.get(type(event), lambda e: type(e).__qualname__)(event)
-    line = " ".join(line.split())
+    if not line.isprintable():  # a newline or tab in a note: make it one line
+        line = " ".join(line.split())
     return line if len(line) <= MAX_LENGTH else line[:MAX_LENGTH - 1] + "…"

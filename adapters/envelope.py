@@ -90,6 +90,14 @@ def json_state(data: bytes) -> dict[str, JsonValue]:
     return values
 
 
+def own_data(values: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    """The event's own fields from its stored values in JSON form, keys sorted at every level:
+    the `data` of the envelope and of the hash (design sections 6 and 7)."""
+    own: dict[str, JsonValue] = canonical_order(
+        {key: value for key, value in values.items() if key not in ENVELOPE_FIELDS})
+    return own
+
+
 def envelope(notification: Notification, mapper: Mapper[Any]) -> dict[str, Any]:
     """The section 6 envelope of one stored event; `position` is its notification id."""
     kind = event_kind(notification.topic)
@@ -108,8 +116,7 @@ def envelope(notification: Notification, mapper: Mapper[Any]) -> dict[str, Any]:
         "schema": values.get("class_version", 1),
         "occurred_at": values["timestamp"],
         "actor": values["actor"],
-        "data": canonical_order({key: value for key, value in values.items()
-                                 if key not in ENVELOPE_FIELDS}),
+        "data": own_data(values),
         "hash": values["hash"],
         "prev_hash": values["prev_hash"],
     }

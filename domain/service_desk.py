@@ -294,6 +294,24 @@ class ServiceDesk(Application[UUID]):
 
     # -- reads -------------------------------------------------------------------------------
 
+    def record_id(self, number: str) -> UUID:
+        """The id of the record that was issued this number (INC0000001, PRB0000001)."""
+        parsed = parse_number(number.strip())
+        if parsed is None:
+            raise NotFound(f"{number!r} is not a record number")
+        prefix, ordinal = parsed
+        number = number.strip().upper()
+        record_id = self._known_numbers.get(number)
+        if record_id is None:
+            version = NumberSequence.version_of(ordinal)
+            issued = list(self.events.get(NumberSequence.id_for(prefix), gt=version - 1,
+                                          lte=version))
+            if not issued:
+                raise NotFound(f"{number} not found")
+            record_id = issued[0].record  # type: ignore[attr-defined]
+            self._remember(number, record_id)
+        return record_id
+
     def incident(self, ref: str) -> Incident:
         """The incident with this number (`INC0000001`) or UUID."""
         return self._load(Incident, INCIDENT_PREFIX, ref)
@@ -365,20 +383,9 @@ class ServiceDesk(Application[UUID]):
         ref = ref.strip()
         parsed = parse_number(ref)
         if parsed is not None:
-            found_prefix, ordinal = parsed
-            if found_prefix != prefix:
+            if parsed[0] != prefix:
                 raise NotFound(f"{ref} is not {_kind_name(kind)}")
-            number = ref.upper()
-            record_id = self._known_numbers.get(number)
-            if record_id is None:
-                version = NumberSequence.version_of(ordinal)
-                issued = list(self.events.get(NumberSequence.id_for(prefix), gt=version - 1,
-                                              lte=version))
-                if not issued:
-                    raise NotFound(f"{number} not found")
-                record_id = issued[0].record  # type: ignore[attr-defined]
-                self._remember(number, record_id)
-            return self._get(kind, record_id, number)
+            return self._get(kind, self.record_id(ref), ref.upper())
         try:
             record_id = UUID(ref)
         except ValueError:

@@ -90,12 +90,7 @@ def state_as_of(desk: ServiceDesk, ref: str, moment: datetime) -> dict[str, Any]
     if not isinstance(first, Incident.Opened | Problem.Opened):
         raise NotFound(f"{stream.label} is neither an incident nor a problem")
     version = _version_at(desk, stream, moment, first=first)
-    record: Any = desk.repository.get(stream.id, version=version)
-    if isinstance(record, Incident):
-        return incident_view(record)
-    if isinstance(record, Problem):
-        return problem_view(record)
-    raise NotFound(f"{stream.label} is neither an incident nor a problem")
+    return _view(desk.repository.get(stream.id, version=version))
 
 
 def history(desk: ServiceDesk, ref: str, *, as_of: datetime | None = None

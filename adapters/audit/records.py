@@ -12,7 +12,7 @@ from psycopg.sql import SQL, Identifier
 
 from adapters.envelope import stored_state
 from domain.errors import NotFound
-from domain.numbering import NumberSequence, parse_number
+from domain.numbering import parse_number
 from domain.service_desk import ServiceDesk
 
 LOG_BATCH = 2_000
@@ -29,19 +29,11 @@ class Stream:
 
 
 def resolve_stream(desk: ServiceDesk, ref: str) -> Stream:
-    """Number or UUID -> stream, read from the stored events alone (no aggregate is loaded,
-    so a damaged record can still be found and audited)."""
+    """Number or UUID -> stream, without loading the record's aggregate (so a damaged record
+    can still be found and audited)."""
     text = ref.strip()
-    parsed = parse_number(text)
-    if parsed is not None:
-        prefix, ordinal = parsed
-        number = text.upper()
-        version = NumberSequence.version_of(ordinal)
-        issued = desk.recorder.select_events(NumberSequence.id_for(prefix), gt=version - 1,
-                                             lte=version)
-        if not issued:
-            raise NotFound(f"{number} not found")
-        return Stream(UUID(str(stored_state(desk.mapper, issued[0])["record"])), number)
+    if parse_number(text) is not None:
+        return Stream(desk.record_id(text), text.upper())
     try:
         stream_id = UUID(text)
     except ValueError:

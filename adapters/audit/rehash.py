@@ -13,14 +13,12 @@ import msgpack
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import TopicError
 
-from adapters.envelope import event_kind, json_state
-from adapters.msgpack_codec import canonical_order
-from domain.audit_chain import ENVELOPE_FIELDS, JsonValue, chain_hash
+from adapters.envelope import event_kind, json_state, own_data
+from domain.audit_chain import JsonValue, chain_hash
 
 Decode = Callable[[bytes], dict[str, JsonValue]]
 UNREADABLE = (ValueError, KeyError, TypeError, TopicError, msgpack.UnpackException)
 """What a damaged row can raise while it is decoded and rehashed."""
-_CONTAINERS = (dict, list)
 
 
 class Rehashed(NamedTuple):
@@ -52,7 +50,6 @@ def rehash(notification: Notification, decode: Decode = json_state) -> Rehashed:
     try:
         kind = event_kind(notification.topic)
         state = decode(notification.state)
-        own = sorted((key, value) for key, value in state.items() if key not in ENVELOPE_FIELDS)
         stored_hash, prev_hash = state["hash"], state["prev_hash"]
         occurred_at, actor = state["timestamp"], state["actor"]
         schema = state.get("class_version", 1)
@@ -63,8 +60,7 @@ def rehash(notification: Notification, decode: Decode = json_state) -> Rehashed:
         recomputed = chain_hash(
             stream_type=kind.stream_type, stream_id=stream_id, version=version,
             event_type=kind.type, schema=schema, occurred_at=occurred_at, actor=actor,
-            data={key: canonical_order(value) if type(value) in _CONTAINERS else value
-                  for key, value in own},
+            data=own_data(state),
             prev_hash=prev_hash)
     except UNREADABLE as error:
         return Rehashed(position, stream_id, version, "", "", "", "", "", None, None,

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from adapters.config import ConfigurationError, TandemConfig, load_config
 from domain.service_desk import Clock, ServiceDesk, system_clock
 from projections.incidents import IncidentSummaries
 from projections.known_errors import KnownErrorIndex
@@ -25,17 +26,20 @@ SCHEMA_LOCK_KEY = 0x7A4D_0001
 """pg advisory lock that serialises table creation between processes starting together."""
 
 
-class ConfigurationError(ValueError):
-    """A setting is missing or malformed; the message names it."""
-
-
 @dataclass(frozen=True)
 class Settings:
     database_url: str
+    config_path: Path | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
-        return cls(database_url=environ.get("TANDEM_DATABASE_URL") or DEFAULT_DATABASE_URL)
+        config = environ.get("TANDEM_CONFIG")
+        return cls(database_url=environ.get("TANDEM_DATABASE_URL") or DEFAULT_DATABASE_URL,
+                   config_path=Path(config) if config else None)
+
+    def config(self) -> TandemConfig:
+        """`tandem.toml` from TANDEM_CONFIG, or the built-in defaults."""
+        return load_config(self.config_path)
 
 
 def store_environment(database_url: str) -> dict[str, str]:

@@ -5,9 +5,9 @@ from typing import Annotated
 
 import typer
 
-from adapters.bootstrap import ConfigurationError
 from adapters.cli import audit, demo, incidents, problems, projections, relay
 from adapters.cli.context import Session
+from adapters.config import ConfigurationError
 from domain.errors import DomainError
 
 app = typer.Typer(

@@ -14,6 +14,7 @@ from projections.known_errors import KnownErrorIndex
 from projections.problems import ProblemSummaries
 from projections.projection import Projection
 from projections.runner import DEFAULT_BATCH, ProjectionRunner
+from projections.sla_clocks import SlaClocks
 from projections.store import PostgresReadStore, ReadStore, SqliteReadStore
 from projections.timeline import Timeline
 
@@ -114,15 +115,19 @@ def open_read_store(database_url: str) -> ReadStore:
     return SqliteReadStore(":memory:")
 
 
-def all_projections() -> list[Projection]:
-    return [IncidentSummaries(), ProblemSummaries(), KnownErrorIndex(), Timeline()]
+def all_projections(config: TandemConfig | None = None) -> list[Projection]:
+    """Every read model; the SLA clocks follow the configuration (the defaults without one)."""
+    sla = (config or TandemConfig()).sla
+    return [IncidentSummaries(), ProblemSummaries(), KnownErrorIndex(), Timeline(),
+            SlaClocks(sla.rules(), config_digest=sla.digest)]
 
 
-def projection_runner(desk: ServiceDesk, store: ReadStore, *,
-                      batch_size: int = DEFAULT_BATCH) -> ProjectionRunner:
+def projection_runner(desk: ServiceDesk, store: ReadStore, *, batch_size: int = DEFAULT_BATCH,
+                      config: TandemConfig | None = None) -> ProjectionRunner:
     """Every read model, fed from this desk's notification log."""
     return ProjectionRunner(log=desk.recorder, decode=desk.mapper.to_domain_event, store=store,
-                            projections=all_projections(), batch_size=batch_size, owner=desk)
+                            projections=all_projections(config), batch_size=batch_size,
+                            owner=desk)
 
 
 @dataclass(frozen=True)

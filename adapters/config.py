@@ -3,7 +3,9 @@
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from adapters.sla_config import SlaConfig
 
 
 class ConfigurationError(ValueError):
@@ -14,6 +16,8 @@ class TandemConfig(BaseModel):
     """Every section of `tandem.toml`; each section has built-in defaults."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sla: SlaConfig = Field(default_factory=SlaConfig)
 
 
 def load_config(path: Path | None) -> TandemConfig:

@@ -2,10 +2,18 @@
 
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from domain.errors import ValidationFailed
 from domain.incident import Channel, EscalationKind, HoldReason, ResolutionCode
+from domain.sla import BREACH, Target
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=160)]
@@ -100,6 +108,19 @@ class RequestChange(Command):
 class ResolveProblem(Command):
     notes: Text
     resolve_linked_incidents: bool = False
+
+
+class RecordSlaWarning(Command):
+    target: Target
+    threshold: Annotated[int, Field(ge=1, lt=BREACH)]
+    reached_at: AwareDatetime
+    due_at: AwareDatetime
+
+
+class RecordSlaBreach(Command):
+    target: Target
+    due_at: AwareDatetime
+    escalate_to: Name | None = None
 
 
 class Attribution(Command):

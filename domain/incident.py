@@ -9,6 +9,7 @@ from domain.aggregate import AuditedAggregate, Stamp
 from domain.errors import Refused
 from domain.lifecycle import after, check, moving, staying
 from domain.priority import Priority, priority_for
+from domain.sla import BREACH, Target
 
 
 class IncidentState(StrEnum):
@@ -78,6 +79,9 @@ LIFECYCLE: dict[str, dict[IncidentState, IncidentState]] = {
     # Problems study past incidents too, so links are allowed in every state.
     "link to a problem": staying(list(IncidentState)),
     "unlink from a problem": staying(list(IncidentState)),
+    # Only a running clock warns or breaches, and clocks run only while the incident is open.
+    "record an SLA warning": staying(OPEN_STATES),
+    "record an SLA breach": staying(OPEN_STATES),
 }
 
 _ESCALATION_STEPS = {
@@ -119,6 +123,8 @@ class Incident(AuditedAggregate):
         self.closed_at: datetime | None = None
         self.reopen_count = 0
         self.notes: list[dict[str, Any]] = []
+        self.sla_alerts: list[str] = []
+        """`target:threshold` of every SLA warning and breach recorded, so each is recorded once."""
 
     class Event(AuditedAggregate.Event):
         pass
@@ -271,6 +277,25 @@ class Incident(AuditedAggregate):
             incident.problem = None
             incident.problem_number = None
 
+    class SlaWarningReached(Event):
+        target: Target
+        threshold: int
+        """The percentage of the target reached."""
+        reached_at: datetime
+        """When the clock reached it (the event's timestamp is when the monitor saw it)."""
+        due_at: datetime
+
+        def apply(self, incident: "Incident") -> None:
+            incident.sla_alerts.append(_alert(self.target, self.threshold))
+
+    class SlaBreached(Event):
+        target: Target
+        due_at: datetime
+        """When the clock reached 100% of its target: the moment of the breach."""
+
+        def apply(self, incident: "Incident") -> None:
+            incident.sla_alerts.append(_alert(self.target, BREACH))
+
     @classmethod
     def open(
         cls,
@@ -376,3 +401,31 @@ class Incident(AuditedAggregate):
         self._allow("unlink from a problem")
         if self.problem == problem:
             self._trigger(self.UnlinkedFromProblem, stamp=stamp, problem=problem)
+
+    def record_sla_warning(self, *, target: Target, threshold: int, reached_at: datetime,
+                           due_at: datetime, stamp: Stamp) -> bool:
+        """Record a warning threshold reached; False (and no event) if it already was."""
+        if _alert(target, threshold) in self.sla_alerts:
+            return False
+        self._allow("record an SLA warning")
+        self._trigger(self.SlaWarningReached, stamp=stamp, target=target, threshold=threshold,
+                      reached_at=reached_at, due_at=due_at)
+        return True
+
+    def record_sla_breach(self, *, target: Target, due_at: datetime, escalate_to: str | None,
+                          stamp: Stamp) -> bool:
+        """Record a breach and escalate it to management in the same change, so neither can
+        happen without the other; False (and no event) if the breach already was recorded."""
+        if _alert(target, BREACH) in self.sla_alerts:
+            return False
+        self._allow("record an SLA breach")
+        self._trigger(self.SlaBreached, stamp=stamp, target=target, due_at=due_at)
+        if escalate_to is not None:
+            self.escalate(kind=EscalationKind.HIERARCHICAL, to=escalate_to,
+                          reason=f"{target.value} SLA breached (due {due_at.isoformat()})",
+                          stamp=stamp)
+        return True
+
+
+def _alert(target: Target, threshold: int) -> str:
+    return f"{target.value}:{threshold}"

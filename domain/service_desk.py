@@ -165,6 +165,23 @@ class ServiceDesk(Application[UUID]):
         return self._change_incident(ref, actor, expected_version, lambda inc, stamp: (
             inc.cancel(reason=command.reason, stamp=stamp)))
 
+    def record_sla_warning(self, ref: str, *, actor: str, expected_version: int | None = None,
+                           **fields: Any) -> Incident:
+        """Record that an SLA clock reached a warning threshold; a repeat writes nothing."""
+        command = validated(cmd.RecordSlaWarning, **fields)
+        return self._change_incident(ref, actor, expected_version, lambda inc, stamp: (
+            inc.record_sla_warning(target=command.target, threshold=command.threshold,
+                                   reached_at=command.reached_at, due_at=command.due_at,
+                                   stamp=stamp)))
+
+    def record_sla_breach(self, ref: str, *, actor: str, expected_version: int | None = None,
+                          **fields: Any) -> Incident:
+        """Record an SLA breach and escalate it hierarchically at once; a repeat writes nothing."""
+        command = validated(cmd.RecordSlaBreach, **fields)
+        return self._change_incident(ref, actor, expected_version, lambda inc, stamp: (
+            inc.record_sla_breach(target=command.target, due_at=command.due_at,
+                                  escalate_to=command.escalate_to, stamp=stamp)))
+
     # -- problems ----------------------------------------------------------------------------
 
     def open_problem(self, *, actor: str, **fields: Any) -> Problem:
@@ -326,7 +343,7 @@ class ServiceDesk(Application[UUID]):
         return Stamp(actor=validated(cmd.Attribution, actor=actor).actor, at=self.clock())
 
     def _change_incident(self, ref: str, actor: str, expected_version: int | None,
-                         change: Callable[[Incident, Stamp], None]) -> Incident:
+                         change: Callable[[Incident, Stamp], object]) -> Incident:
         stamp = self._stamp(actor)
         incident = self._expect(self.incident(ref), expected_version)
         change(incident, stamp)

@@ -15,7 +15,7 @@ COLUMNS = (
     ("assignment_group", "TEXT"), ("assignee", "TEXT"), ("problem", "TEXT"),
     ("escalation_level", "INTEGER NOT NULL"), ("opened_at", "TEXT NOT NULL"),
     ("updated_at", "TEXT NOT NULL"), ("resolved_at", "TEXT"), ("closed_at", "TEXT"),
-    ("sla_due_at", "TEXT"), ("version", "INTEGER NOT NULL"),
+    ("version", "INTEGER NOT NULL"),
 )
 
 _MOVES = {command: {state.value: target.value for state, target in steps.items()}
@@ -58,6 +58,8 @@ _CHANGES: dict[type[Any], Callable[[Any, Row, Envelope], Row]] = {
     Incident.Canceled: lambda e, row, _: {"state": _step(row, "cancel"), "hold_reason": None},
     Incident.LinkedToProblem: lambda e, row, _: {"problem": e.problem_number},
     Incident.UnlinkedFromProblem: lambda e, row, _: {"problem": None},
+    Incident.SlaWarningReached: lambda e, row, _: {},
+    Incident.SlaBreached: lambda e, row, _: {},
 }
 """The columns each event changes, given the row as it was."""
 
@@ -69,18 +71,19 @@ def _opened(e: Incident.Opened, envelope: Envelope) -> Row:
         "urgency": e.urgency, "priority": e.priority.value, "state": "new", "hold_reason": None,
         "assignment_group": None, "assignee": None, "problem": None, "escalation_level": 0,
         "opened_at": envelope.occurred_at, "updated_at": envelope.occurred_at,
-        "resolved_at": None, "closed_at": None, "sla_due_at": None,
+        "resolved_at": None, "closed_at": None,
         "version": e.originator_version,
     }
 
 
 class IncidentSummaries(Projection):
     name = "incidents"
-    version = 1
+    version = 2
+    """2: without `sla_due_at` (queues take it from the SLA clocks); SLA events bump `version`."""
     tables = (Table(
         name="incidents", columns=COLUMNS, key=("id",),
         indexes=(("number",), ("state", "priority"),
-                 ("assignment_group", "state", "priority", "sla_due_at")),
+                 ("assignment_group", "state", "priority")),
     ),)
 
     def apply(self, batch: Sequence[Envelope], tables: dict[str, Rows],

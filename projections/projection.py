@@ -112,7 +112,8 @@ class Projection(ABC):
     """A read model; `apply` sees a whole batch so it can read and write rows in bulk."""
 
     name: ClassVar[str]
-    version: ClassVar[int]
+    version: int
+    """Bumped when the rows it builds change; a projection may also set it per instance."""
     tables: ClassVar[Sequence[Table]]
 
     @abstractmethod

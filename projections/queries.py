@@ -8,11 +8,15 @@ from projections.incidents import IncidentSummaries
 from projections.known_errors import KnownErrorIndex
 from projections.problems import ProblemSummaries
 from projections.projection import Projection
+from projections.sla_clocks import SlaClocks
 from projections.store import Cursor, ReadStore
 from projections.timeline import Timeline
 
 QUEUE_ORDER = "priority, sla_due_at IS NULL, sla_due_at, opened_at, number"
 """Priority first, then the SLA due time (none last), then the oldest."""
+SLA_DUE = ("(SELECT MIN(c.due_at) FROM {clocks} c "
+           "WHERE c.incident_id = i.id AND c.state = 'running') AS sla_due_at")
+"""An incident's SLA due time: the earliest of its running clocks (none while all are paused)."""
 OPEN = ("new", "in_progress", "on_hold")
 
 
@@ -50,19 +54,30 @@ def incidents(store: ReadStore, *, state: str | None = None,
 
 def queue(store: ReadStore, group: str) -> list[dict[str, Any]]:
     """A group's open incidents in the order to work them."""
-    return _select(store, IncidentSummaries,
-                   [("assignment_group = ?", group), ("state IN ('new', 'in_progress')", None)],
-                   QUEUE_ORDER)
+    return _queued(store, [("assignment_group = ?", group),
+                           ("state IN ('new', 'in_progress')", None)])
 
 
 def unassigned(store: ReadStore) -> list[dict[str, Any]]:
-    return _select(store, IncidentSummaries,
-                   [("assignment_group IS NULL", None), ("state IN ('new', 'in_progress')", None)],
-                   QUEUE_ORDER)
+    return _queued(store, [("assignment_group IS NULL", None),
+                           ("state IN ('new', 'in_progress')", None)])
 
 
 def on_hold(store: ReadStore) -> list[dict[str, Any]]:
-    return _select(store, IncidentSummaries, [("state = 'on_hold'", None)], QUEUE_ORDER)
+    return _queued(store, [("state = 'on_hold'", None)])
+
+
+def _queued(store: ReadStore, where: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """Incident rows with their SLA due time (`sla_due_at`), in QUEUE_ORDER."""
+    with store.reading() as cursor:
+        incidents, clocks = _table(cursor, IncidentSummaries), _table(cursor, SlaClocks)
+        clause = " AND ".join(condition for condition, _ in where)
+        cursor.execute(f"SELECT * FROM (SELECT i.*, {SLA_DUE.format(clocks=clocks)} "
+                       f"FROM {incidents} i WHERE {clause}) queued ORDER BY {QUEUE_ORDER}",
+                       [value for _, value in where if value is not None])
+        served = [column[0] for column in cursor.description]
+        empty = dict.fromkeys(IncidentSummaries.tables[0].column_names)
+        return [{**empty, **dict(zip(served, row, strict=True))} for row in cursor.fetchall()]
 
 
 def problems(store: ReadStore, *, state: str | None = None) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
+from domain.audit_chain import format_timestamp
 from domain.incident import EscalationKind, Incident
 from domain.problem import Problem
 
@@ -28,6 +29,10 @@ _LINES: dict[type[Any], Callable[[Any], str]] = {
     Incident.Canceled: lambda e: f"Canceled: {e.reason}",
     Incident.LinkedToProblem: lambda e: f"Linked to problem {e.problem_number}",
     Incident.UnlinkedFromProblem: lambda e: "Unlinked from its problem",
+    Incident.SlaWarningReached: lambda e: (
+        f"SLA {e.target.value} at {e.threshold}% (due {format_timestamp(e.due_at)})"),
+    Incident.SlaBreached: lambda e: (
+        f"SLA {e.target.value} breached (was due {format_timestamp(e.due_at)})"),
     Problem.Opened: lambda e: f"Opened {e.number}: {e.title}",
     Problem.IncidentLinked: lambda e: f"Incident {e.incident_number} linked",
     Problem.IncidentUnlinked: lambda e: "Incident unlinked",

@@ -10,7 +10,7 @@ from uuid import uuid4
 
 import pytest
 
-from adapters.bootstrap import open_read_store, open_service_desk
+from adapters.bootstrap import all_projections, open_read_store, open_service_desk
 from domain.aggregate import Stamp
 from domain.incident import Channel, Incident
 from domain.numbering import INCIDENT_PREFIX, NumberSequence
@@ -24,7 +24,9 @@ from tests.e2e.conftest import Cli
 
 STATUS_KEYS = {"name", "code_version", "serving_version", "generation", "position", "lag",
                "rebuild_needed"}
-NAMES = ["incidents", "problems", "known_errors", "timeline"]
+NAMES = ["incidents", "problems", "known_errors", "timeline", "sla_clocks"]
+CODE_VERSIONS = {projection.name: projection.version for projection in all_projections()}
+"""The SLA clocks' version carries the digest of the (default) SLA configuration."""
 
 
 def _arrange(database_url: str) -> list[str]:
@@ -63,9 +65,10 @@ def test_status_shows_lag_until_run_catches_up(cli: Cli) -> None:
     assert sorted(before) == sorted(NAMES)
     logged = before["timeline"]["position"] + before["timeline"]["lag"]
     assert logged > 0
-    for row in before.values():
+    for name, row in before.items():
+        version = CODE_VERSIONS[name]
         assert (row["code_version"], row["serving_version"], row["generation"],
-                row["rebuild_needed"]) == (1, 1, 1, False)
+                row["rebuild_needed"]) == (version, version, 1, False)
         assert row["position"] + row["lag"] == logged
 
     assert cli.ok("projections", "run").out == f"caught up: {logged} events read\n"
@@ -88,10 +91,11 @@ def test_rebuild_one_then_all_switches_generations_and_keeps_every_row(cli: Cli)
     assert [row["number"] for row in listed[0]] == numbers
 
     (line,) = _lines(cli.ok("projections", "rebuild", "incidents").out)
-    assert line.startswith(f"incidents: generation 2 (version 1) serving at position {logged} ")
+    assert line.startswith(f"incidents: generation 2 (version 2) serving at position {logged} ")
     status, *lists = cli.json_all(reads)
     assert {row["name"]: (row["generation"], row["lag"]) for row in status} == {
-        "incidents": (2, 0), "problems": (1, 0), "known_errors": (1, 0), "timeline": (1, 0)}
+        "incidents": (2, 0), "problems": (1, 0), "known_errors": (1, 0), "timeline": (1, 0),
+        "sla_clocks": (1, 0)}
     assert lists == listed
 
     lines = _lines(cli.ok("projections", "rebuild", "--all").out)
@@ -100,7 +104,8 @@ def test_rebuild_one_then_all_switches_generations_and_keeps_every_row(cli: Cli)
     assert {row["name"]: (row["generation"], row["position"], row["lag"],
                           row["rebuild_needed"]) for row in status} == {
         "incidents": (3, logged, 0, False), "problems": (2, logged, 0, False),
-        "known_errors": (2, logged, 0, False), "timeline": (2, logged, 0, False)}
+        "known_errors": (2, logged, 0, False), "timeline": (2, logged, 0, False),
+        "sla_clocks": (2, logged, 0, False)}
     assert lists == listed
 
 

@@ -35,6 +35,11 @@ COMMANDS: dict[str, Command] = {
     "cancel": lambda d, n: d.cancel_incident(n, actor="sd", reason="logged twice"),
     "link to a problem": lambda d, n: d.link_incident(_problem(d), n, actor="pat"),
     "unlink from a problem": lambda d, n: d.incident(n),  # exercised in test_problem_rules
+    "record an SLA warning": lambda d, n: d.record_sla_warning(
+        n, actor="system:sla-monitor", target="resolution", threshold=50,
+        reached_at=d.clock(), due_at=d.clock()),
+    "record an SLA breach": lambda d, n: d.record_sla_breach(
+        n, actor="system:sla-monitor", target="resolution", due_at=d.clock()),
 }
 
 PATHS: dict[IncidentState, list[str]] = {

@@ -1,0 +1,229 @@
+"""SLA clocks: per incident a response and a resolution clock, derived from events and the rules.
+
+Each row holds what is needed to answer at any later `now` without the events: the business
+time accumulated up to `since` (the instant the clock last started running), the target, and
+while running the due time and the instant of the next threshold not yet recorded. Every input
+is an event's timestamp or the configured policy, so a rebuild gives the same rows.
+"""
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from domain.audit_chain import format_timestamp
+from domain.incident import EscalationKind, Incident
+from domain.sla import BREACH, SlaPolicy, SlaRules, Target, moment_of, next_threshold, reached
+from domain.sla_calendar import business_time
+from projections.projection import Envelope, Projection, Row, Rows, Table
+from projections.store import Dialect
+
+RUNNING, PAUSED, MET, BREACHED, CANCELED = "running", "paused", "met", "breached", "canceled"
+MOVING = (RUNNING, PAUSED)
+CODE_VERSION = 1
+DIGEST_SPACE = 10**8
+"""version = CODE_VERSION x 10^8 + the configuration digest's first 6 hex digits (< 10^8)."""
+MICROSECOND = timedelta(microseconds=1)
+
+COLUMNS = (
+    ("clock", "TEXT"), ("incident_id", "TEXT NOT NULL"), ("target", "TEXT NOT NULL"),
+    ("number", "TEXT NOT NULL"), ("service", "TEXT NOT NULL"), ("priority", "TEXT NOT NULL"),
+    ("assignment_group", "TEXT"), ("incident_state", "TEXT NOT NULL"), ("hold_reason", "TEXT"),
+    ("state", "TEXT NOT NULL"), ("target_us", "BIGINT NOT NULL"),
+    ("elapsed_us", "BIGINT NOT NULL"), ("since", "TEXT"), ("due_at", "TEXT"),
+    ("alert_at", "TEXT"), ("alerts", "TEXT NOT NULL"), ("breached_at", "TEXT"),
+    ("opened_at", "TEXT NOT NULL"), ("stopped_at", "TEXT"), ("version", "INTEGER NOT NULL"),
+)
+
+
+def clock_key(incident_id: str, target: Target) -> str:
+    return f"{incident_id}:{target.value}"
+
+
+def micros(amount: timedelta) -> int:
+    return amount // MICROSECOND
+
+
+def recorded(row: Row) -> list[int]:
+    """The thresholds recorded on the incident for this clock, ascending."""
+    return [int(t) for t in row["alerts"].split(",") if t]
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+class SlaClocks(Projection):
+    name = "sla_clocks"
+    tables = (Table(name="sla_clocks", columns=COLUMNS, key=("clock",),
+                    indexes=(("incident_id",), ("state", "alert_at"), ("opened_at",))),)
+
+    def __init__(self, rules: SlaRules, *, config_digest: str) -> None:
+        self.rules = rules
+        self.version = CODE_VERSION * DIGEST_SPACE + int(config_digest[:6], 16)
+        """The configuration in force is part of the read model's identity: after it changes,
+        `projections status` says a rebuild is needed."""
+
+    def apply(self, batch: Sequence[Envelope], tables: dict[str, Rows],
+              dialect: Dialect) -> None:
+        rows = tables["sla_clocks"]
+        rows.prefetch((clock_key(envelope.stream_id, target),) for envelope in batch
+                      for target in Target if isinstance(envelope.event, Incident.Event))
+        for envelope in batch:
+            event = envelope.event
+            if type(event) is Incident.Opened:
+                for target in Target:
+                    rows.put(self._opened(event, envelope, target))
+            elif isinstance(event, Incident.Event):
+                for target in Target:
+                    row = rows.get(clock_key(envelope.stream_id, target))
+                    if row is not None:
+                        self._change(row, target, event)
+                        rows.update(row["clock"], version=event.originator_version)
+
+    def policy(self, row: Row) -> SlaPolicy:
+        return self.rules.policy(row["priority"], row["service"])
+
+    def _opened(self, e: Incident.Opened, envelope: Envelope, target: Target) -> Row:
+        policy = self.rules.policy(e.priority.value, e.service)
+        row: Row = {
+            "clock": clock_key(envelope.stream_id, target), "incident_id": envelope.stream_id,
+            "target": target.value, "number": e.number, "service": e.service,
+            "priority": e.priority.value, "assignment_group": None, "incident_state": "new",
+            "hold_reason": None, "state": RUNNING, "target_us": micros(policy.target(target)),
+            "elapsed_us": 0, "since": None, "due_at": None, "alert_at": None, "alerts": "",
+            "breached_at": None, "opened_at": envelope.occurred_at, "stopped_at": None,
+            "version": e.originator_version,
+        }
+        _run(row, policy, e.timestamp)
+        return row
+
+    def _change(self, row: Row, target: Target, event: Any) -> None:
+        handler = _HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, row, target, event)
+
+    # -- what each event does to a clock -----------------------------------------------------
+
+    def _assigned(self, row: Row, target: Target, e: Any) -> None:
+        if isinstance(e, Incident.Escalated):
+            if e.kind is not EscalationKind.FUNCTIONAL:
+                return
+            row["assignment_group"] = e.to
+        else:
+            row["assignment_group"] = e.assignment_group
+        if row["incident_state"] == "new":
+            row["incident_state"] = "in_progress"
+        if target is Target.RESPONSE:
+            _stop(row, self.policy(row), e.timestamp)
+
+    def _held(self, row: Row, target: Target, e: Any) -> None:
+        if isinstance(e, Incident.PutOnHold):
+            row["incident_state"], row["hold_reason"] = "on_hold", e.reason.value
+        else:
+            row["incident_state"], row["hold_reason"] = "in_progress", None
+        self._settle(row, target, self.policy(row), e.timestamp)
+
+    def _prioritized(self, row: Row, target: Target, e: Incident.Prioritized) -> None:
+        old = self.policy(row)
+        row["priority"] = e.priority.value
+        self._settle(row, target, old, e.timestamp)
+
+    def _resolved(self, row: Row, target: Target, e: Any) -> None:
+        row["incident_state"], row["hold_reason"] = "resolved", None
+        _stop(row, self.policy(row), e.timestamp)
+
+    def _reopened(self, row: Row, target: Target, e: Any) -> None:
+        row["incident_state"] = "in_progress"
+        if target is Target.RESOLUTION and row["state"] in (MET, BREACHED):
+            row["stopped_at"] = None
+            _run(row, self.policy(row), e.timestamp)
+
+    def _closed(self, row: Row, target: Target, e: Any) -> None:
+        row["incident_state"] = "closed"
+
+    def _canceled(self, row: Row, target: Target, e: Any) -> None:
+        row["incident_state"], row["hold_reason"] = "canceled", None
+        if row["state"] in MOVING:
+            _halt(row, self.policy(row), e.timestamp)
+            row["state"], row["stopped_at"] = CANCELED, format_timestamp(e.timestamp)
+
+    def _alerted(self, row: Row, target: Target, e: Any) -> None:
+        if e.target is not target:
+            return
+        threshold = e.threshold if isinstance(e, Incident.SlaWarningReached) else BREACH
+        row["alerts"] = ",".join(map(str, sorted({*recorded(row), threshold})))
+        if row["state"] == RUNNING:
+            _schedule(row, self.policy(row))
+
+    def _settle(self, row: Row, target: Target, old: SlaPolicy, when: datetime) -> None:
+        """Re-target and pause or resume a moving clock after the priority or hold changed;
+        the business time spent so far is kept."""
+        if row["state"] not in MOVING:
+            return
+        new = self.policy(row)
+        paused = (row["incident_state"] == "on_hold"
+                  and row["hold_reason"] in new.pauses_on(target))
+        if (old == new) and (row["state"] == PAUSED) == paused:
+            return
+        _halt(row, old, when)
+        row["target_us"] = micros(new.target(target))
+        if row["breached_at"] is None and row["elapsed_us"] >= row["target_us"]:
+            row["breached_at"] = format_timestamp(when)
+        if paused:
+            row["state"] = PAUSED
+        else:
+            _run(row, new, when)
+
+
+def _run(row: Row, policy: SlaPolicy, since: datetime) -> None:
+    row["state"], row["since"] = RUNNING, format_timestamp(since)
+    _schedule(row, policy)
+
+
+def _schedule(row: Row, policy: SlaPolicy) -> None:
+    """Due time and next threshold's instant of a running clock."""
+    since, elapsed = at(row["since"]), row["elapsed_us"] * MICROSECOND
+    target = row["target_us"] * MICROSECOND
+
+    def moment(threshold: int) -> str:
+        return format_timestamp(moment_of(threshold, calendar=policy.calendar, since=since,
+                                          elapsed=elapsed, target=target))
+
+    row["due_at"] = moment(BREACH)
+    upcoming = next_threshold(policy.thresholds, recorded(row))
+    row["alert_at"] = None if upcoming is None else moment(upcoming)
+
+
+def _halt(row: Row, policy: SlaPolicy, when: datetime) -> None:
+    """Stop counting at `when`: the running time joins the elapsed time."""
+    if row["state"] == RUNNING:
+        row["elapsed_us"] += micros(business_time(policy.calendar, at(row["since"]), when))
+        if row["breached_at"] is None and row["due_at"] <= format_timestamp(when):
+            row["breached_at"] = row["due_at"]
+    row["since"] = row["due_at"] = row["alert_at"] = None
+
+
+def _stop(row: Row, policy: SlaPolicy, when: datetime) -> None:
+    if row["state"] not in MOVING:
+        return
+    _halt(row, policy, when)
+    elapsed, target = row["elapsed_us"] * MICROSECOND, row["target_us"] * MICROSECOND
+    # A breach is final: a clock re-targeted to a longer target after breaching stays breached.
+    late = row["breached_at"] is not None or reached(elapsed, target, BREACH)
+    row["state"] = BREACHED if late else MET
+    row["stopped_at"] = format_timestamp(when)
+
+
+_HANDLERS: dict[type[Any], Callable[[SlaClocks, Row, Target, Any], None]] = {
+    Incident.Assigned: SlaClocks._assigned,
+    Incident.Escalated: SlaClocks._assigned,
+    Incident.PutOnHold: SlaClocks._held,
+    Incident.Resumed: SlaClocks._held,
+    Incident.Prioritized: SlaClocks._prioritized,
+    Incident.Resolved: SlaClocks._resolved,
+    Incident.Reopened: SlaClocks._reopened,
+    Incident.Closed: SlaClocks._closed,
+    Incident.Canceled: SlaClocks._canceled,
+    Incident.SlaWarningReached: SlaClocks._alerted,
+    Incident.SlaBreached: SlaClocks._alerted,
+}

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from adapters.bootstrap import Settings, open_read_store, open_service_desk, projection_runner
+from adapters.config import TandemConfig
 from domain.service_desk import ServiceDesk
 from projections.runner import ProjectionRunner
 from projections.store import ReadStore
@@ -28,6 +29,14 @@ class Session:
     _desk: ServiceDesk | None = None
     _read_store: ReadStore | None = None
     _runner: ProjectionRunner | None = None
+    _config: TandemConfig | None = None
+
+    @property
+    def config(self) -> TandemConfig:
+        """`tandem.toml` (TANDEM_CONFIG), read once per invocation."""
+        if self._config is None:
+            self._config = Settings.from_environment().config()
+        return self._config
 
     @property
     def desk(self) -> ServiceDesk:
@@ -39,7 +48,7 @@ class Session:
     def runner(self) -> ProjectionRunner:
         if self._runner is None:
             self._read_store = open_read_store(Settings.from_environment().database_url)
-            self._runner = projection_runner(self.desk, self._read_store)
+            self._runner = projection_runner(self.desk, self._read_store, config=self.config)
         return self._runner
 
     def read_models(self) -> ReadStore:

@@ -3,6 +3,7 @@ at once, a restart, a rebuild of the read model, a repeated command."""
 
 import threading
 from collections import Counter
+from typing import Any
 
 from adapters.sla_monitor import Recorded
 from domain.incident import Incident
@@ -96,10 +97,11 @@ def test_a_rebuilt_read_model_and_a_restarted_monitor_record_nothing_again(
 def test_a_repeated_command_writes_nothing(clock: FakeClock) -> None:
     world = SlaWorld.start("memory://", clock)
     number = world.incident(impact=1, urgency=1)
-    fields = {"target": "resolution", "threshold": 50, "reached_at": clock(), "due_at": clock()}
+    fields: dict[str, Any] = {"target": "resolution", "threshold": 50,
+                              "reached_at": clock(), "due_at": clock()}
     first = world.desk.record_sla_warning(number, actor="system:sla-monitor", **fields)
     again = world.desk.record_sla_warning(number, actor="system:sla-monitor", **fields)
     assert first.version == again.version == 2
-    breach = {"target": "resolution", "due_at": clock(), "escalate_to": "cio"}
+    breach: dict[str, Any] = {"target": "resolution", "due_at": clock(), "escalate_to": "cio"}
     assert world.desk.record_sla_breach(number, actor="system:sla-monitor", **breach).version == 4
     assert world.desk.record_sla_breach(number, actor="system:sla-monitor", **breach).version == 4

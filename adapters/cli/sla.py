@@ -6,13 +6,11 @@ from typing import Annotated, Any
 
 import typer
 
-from adapters.cli.context import Session, print_json, print_rows, session
-from adapters.sla_monitor import SlaMonitor
+from adapters.cli.context import print_json, print_rows, session
+from adapters.sla_monitor import SlaMonitor, refresh_clocks
 from domain.errors import ValidationFailed
 from domain.service_desk import system_clock
 from projections import sla_reads
-from projections.sla_clocks import SlaClocks
-from projections.store import ReadStore
 
 app = typer.Typer(help="SLA clocks: show, monitor, report.", no_args_is_help=True)
 SHOW_COLUMNS = ["number", "target", "state", "priority", "due_at", "elapsed_seconds",
@@ -29,15 +27,6 @@ class Grouping(StrEnum):
     SERVICE = "service"
 
 
-def clocks_read_model(current: Session) -> ReadStore:
-    """The read models caught up; the SLA clocks first rebuilt if the SLA configuration changed
-    since they were built (their version carries its digest)."""
-    runner = current.runner
-    if any(row["rebuild_needed"] for row in runner.status() if row["name"] == SlaClocks.name):
-        runner.rebuild(SlaClocks.name)
-    return current.read_models()
-
-
 @app.command()
 def show(ctx: typer.Context,
          refs: Annotated[list[str], typer.Argument(help="Incident numbers or UUIDs.")],
@@ -45,7 +34,7 @@ def show(ctx: typer.Context,
     """Each clock of the given incidents: state, due time, elapsed business time, percent."""
     current = session(ctx)
     ids = [str(current.desk.incident(ref).id) for ref in refs]
-    store, now = clocks_read_model(current), system_clock()
+    store, now = refresh_clocks(current.runner), system_clock()
     rules = current.config.sla.rules()
     views = [sla_reads.view(row, rules, now) for row in sla_reads.clocks(store, ids)]
     if json:
@@ -58,7 +47,7 @@ def show(ctx: typer.Context,
 def tick(ctx: typer.Context, json: Json = False) -> None:
     """One monitor pass: record the warnings and breaches reached by now (and escalate)."""
     current = session(ctx)
-    store = clocks_read_model(current)
+    store = refresh_clocks(current.runner)
     monitor = SlaMonitor(current.desk, store, current.config.sla.rules())
     recorded = monitor.tick(system_clock())
     if json:
@@ -82,7 +71,7 @@ def report(ctx: typer.Context,
     if end <= start:
         raise ValidationFailed("to", f"{to} is before {from_}")
     current = session(ctx)
-    store = clocks_read_model(current)
+    store = refresh_clocks(current.runner)
     result = sla_reads.report(store, current.config.sla.rules(), start=start, end=end,
                               by=by.value if by else None, now=system_clock())
     if json:

@@ -112,3 +112,14 @@ def test_the_digest_follows_the_configuration_not_the_key_order(tmp_path: Path) 
     other = config(tmp_path, '[sla.priorities.P1]\nresponse = "11m"\n')
     assert one.sla.digest == same.sla.digest
     assert len({TandemConfig().sla.digest, one.sla.digest, other.sla.digest}) == 3
+
+
+def test_the_worked_example_of_docs_sla_md() -> None:
+    """A P3 opened on Friday at 17:00 (business calendar): response due Monday 11:00,
+    resolution (30 business hours) due Wednesday 17:00."""
+    policy = TandemConfig().sla.rules().policy("P3", "email")
+    friday = datetime(2026, 3, 6, 17, 0, tzinfo=UTC)
+    assert add_business_time(policy.calendar, friday, policy.response) == datetime(
+        2026, 3, 9, 11, 0, tzinfo=UTC)
+    assert add_business_time(policy.calendar, friday, policy.resolution) == datetime(
+        2026, 3, 11, 17, 0, tzinfo=UTC)

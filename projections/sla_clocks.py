@@ -13,7 +13,7 @@ from typing import Any
 from domain.audit_chain import format_timestamp
 from domain.incident import EscalationKind, Incident
 from domain.sla import BREACH, SlaPolicy, SlaRules, Target, moment_of, next_threshold, reached
-from domain.sla_calendar import business_time
+from domain.sla_calendar import add_business_time, business_time
 from projections.projection import Envelope, Projection, Row, Rows, Table
 from projections.store import Dialect
 
@@ -184,14 +184,20 @@ def _schedule(row: Row, policy: SlaPolicy) -> None:
     """Due time and next threshold's instant of a running clock."""
     since, elapsed = at(row["since"]), row["elapsed_us"] * MICROSECOND
     target = row["target_us"] * MICROSECOND
-
-    def moment(threshold: int) -> str:
-        return format_timestamp(moment_of(threshold, calendar=policy.calendar, since=since,
-                                          elapsed=elapsed, target=target))
-
-    row["due_at"] = moment(BREACH)
     upcoming = next_threshold(policy.thresholds, recorded(row))
-    row["alert_at"] = None if upcoming is None else moment(upcoming)
+    alert = None
+    if upcoming is not None and upcoming < BREACH:
+        alert = moment_of(upcoming, calendar=policy.calendar, since=since, elapsed=elapsed,
+                          target=target)
+        # The due time carries on from there (business time adds up): half the calendar walk.
+        spent = max(elapsed, target * upcoming / 100)
+        due = add_business_time(policy.calendar, alert, target - spent)
+    else:
+        due = moment_of(BREACH, calendar=policy.calendar, since=since, elapsed=elapsed,
+                        target=target)
+    row["due_at"] = format_timestamp(due)
+    row["alert_at"] = row["due_at"] if upcoming == BREACH else (
+        None if alert is None else format_timestamp(alert))
 
 
 def _halt(row: Row, policy: SlaPolicy, when: datetime) -> None:

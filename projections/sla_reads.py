@@ -53,6 +53,12 @@ def clocks(store: ReadStore, incident_ids: Sequence[str]) -> list[Row]:
     return sorted(found, key=lambda r: (place[r["incident_id"]], TARGET_ORDER[r["target"]]))
 
 
+def incident_clocks(store: ReadStore, rules: SlaRules, incident_ids: Sequence[str],
+                    now: datetime) -> list[dict[str, Any]]:
+    """`tandem sla show --json` (and the API's `/incidents/{ref}/sla`) for these incidents."""
+    return [view(row, rules, now) for row in clocks(store, incident_ids)]
+
+
 def alerts_due(store: ReadStore, now: datetime) -> list[Row]:
     """Running clocks that reached a threshold not recorded yet, by the time they reached it."""
     return _rows(store, "state = ? AND alert_at <= ?", [RUNNING, format_timestamp(now)],

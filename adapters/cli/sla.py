@@ -34,9 +34,8 @@ def show(ctx: typer.Context,
     """Each clock of the given incidents: state, due time, elapsed business time, percent."""
     current = session(ctx)
     ids = [str(current.desk.incident(ref).id) for ref in refs]
-    store, now = refresh_clocks(current.runner), system_clock()
-    rules = current.config.sla.rules()
-    views = [sla_reads.view(row, rules, now) for row in sla_reads.clocks(store, ids)]
+    store = refresh_clocks(current.runner)
+    views = sla_reads.incident_clocks(store, current.config.sla.rules(), ids, system_clock())
     if json:
         print_json(views)
     else:

@@ -177,6 +177,7 @@ class ConfiguredRules:
                 self._policies[priority.value, service] = _policy(merged, calendars)
 
     def policy(self, priority: str, service: str) -> SlaPolicy:
+        """The service's policy for this priority, or the priority's own."""
         found = self._policies.get((priority, service))
         return found if found is not None else self._policies[priority, None]
 

@@ -53,6 +53,8 @@ def at(text: str) -> datetime:
 
 
 class SlaClocks(Projection):
+    """Per incident a response and a resolution clock (`clock` = `<incident id>:<target>`)."""
+
     name = "sla_clocks"
     tables = (Table(name="sla_clocks", columns=COLUMNS, key=("clock",),
                     indexes=(("incident_id",), ("state", "alert_at"), ("opened_at",))),)

@@ -40,7 +40,7 @@ def test_a_breach_and_its_escalation_are_one_save(desk: ServiceDesk, clock: Fake
     due = clock() - timedelta(minutes=1)
     incident = desk.record_sla_breach(number, actor=MONITOR, target="response", due_at=due,
                                       escalate_to="cio")
-    breached, escalated = desk.events.get(incident.id, gt=1)  # both written by one save
+    breached, escalated = desk.events.get(incident.id, gt=1)  # both, by the one command
     assert isinstance(breached, Incident.SlaBreached)
     assert (breached.due_at, breached.actor) == (due, MONITOR)
     assert isinstance(escalated, Incident.Escalated)

@@ -46,13 +46,18 @@ class Producer(Protocol):
     def close(self, timeout: float | None = None) -> None: ...
 
 
-def kafka_producer(bootstrap: str) -> Producer:
-    """Idempotent, acks=all; at most 5 requests in flight, the most idempotence keeps ordered."""
+def kafka_producer(bootstrap: str, *, delivery_timeout_s: float = 30.0) -> Producer:
+    """Idempotent, acks=all; at most 5 requests in flight, the most idempotence keeps ordered.
+
+    A send not acknowledged within `delivery_timeout_s` fails the batch (the relay then backs
+    off and re-sends it from its position with a new producer).
+    """
+    delivery_ms = int(delivery_timeout_s * 1000)
     producer: Producer = KafkaProducer(
         bootstrap_servers=bootstrap, client_id="tandem-relay", enable_idempotence=True,
         acks="all", max_in_flight_requests_per_connection=5, linger_ms=20,
-        batch_size=256 * 1024, request_timeout_ms=10_000, delivery_timeout_ms=30_000,
-        bootstrap_timeout_ms=5_000)
+        batch_size=256 * 1024, request_timeout_ms=min(10_000, delivery_ms // 3),
+        delivery_timeout_ms=delivery_ms, bootstrap_timeout_ms=5_000)
     return producer
 
 

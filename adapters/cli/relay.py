@@ -2,18 +2,21 @@
 
 import logging
 import time
+from dataclasses import asdict
 from typing import Annotated
 
 import typer
 from kafka.errors import KafkaError
 
 from adapters.bootstrap import KafkaSettings, Settings, kafka_relay, open_read_store
-from adapters.cli.context import session
+from adapters.cli.context import print_json, print_record, session
+from adapters.kafka.positions import relay_lag
 from adapters.kafka.relay import Backoff
 from adapters.kafka.topics import ensure_topics
 from adapters.kafka.wire import dead_letter_topic
 
-app = typer.Typer(help="Publish events to a message broker.", no_args_is_help=True)
+app = typer.Typer(help="Publish events to a message broker; the relay's lag.",
+                  no_args_is_help=True)
 
 
 @app.command()
@@ -52,6 +55,26 @@ def kafka(
     status = relay.status()
     typer.echo(f"published {status.published} events; position {status.position}, "
                f"lag {status.lag}")
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    topic: Annotated[str | None, typer.Option(
+        help="Topic (default: TANDEM_KAFKA_TOPIC or tandem.events).")] = None,
+    json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The relay's position, the head of the event log, and the lag between them."""
+    name = topic or KafkaSettings.from_environment().topic
+    store = open_read_store(Settings.from_environment().database_url)
+    try:
+        lag = asdict(relay_lag(store, session(ctx).desk.recorder, topic=name))
+    finally:
+        store.close()
+    if json:
+        print_json(lag)
+    else:
+        print_record(lag, f"Relay to {name}")
 
 
 def _create_topics(bootstrap: str, topic: str, partitions: int) -> None:

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from adapters.bootstrap import KafkaSettings, Settings, kafka_projector, open_projector_store
 from adapters.cli.context import console, print_json, print_rows, session
 from adapters.kafka.projector import DEFAULT_BATCH
+from adapters.kafka.topics import ensure_event_topics
 from domain.errors import ValidationFailed
 from projections.runner import ProjectionRunner
 
@@ -77,10 +78,13 @@ def _run_from_kafka(*, bootstrap: str | None, topic: str | None, group: str | No
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("tandem").setLevel(logging.INFO)
     defaults = KafkaSettings.from_environment()
+    servers, name = bootstrap or defaults.bootstrap, topic or defaults.topic
+    # Created here too (TANDEM_KAFKA_PARTITIONS) when the projector starts before the relay.
+    ensure_event_topics(servers, name, partitions=defaults.partitions)
     store = open_projector_store(Settings.from_environment().database_url)
-    projector = kafka_projector(store, bootstrap=bootstrap or defaults.bootstrap,
-                                topic=topic or defaults.topic, group=group or defaults.group,
-                                batch_size=batch, session_timeout_s=session_timeout)
+    projector = kafka_projector(store, bootstrap=servers, topic=name,
+                                group=group or defaults.group, batch_size=batch,
+                                session_timeout_s=session_timeout)
     stopping: list[int] = []
     signal.signal(signal.SIGTERM, lambda number, frame: stopping.append(number))
     typer.echo(f"projector: {projector.topic} as group {group or defaults.group}", err=True)

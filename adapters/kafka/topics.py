@@ -1,8 +1,17 @@
 """Creating the event topic (and its dead-letter topic) with a chosen partition count."""
 
+import logging
+import time
+from collections.abc import Callable
+
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from adapters.kafka.relay import Backoff
+from adapters.kafka.wire import dead_letter_topic
+
+log = logging.getLogger("tandem.topics")
 
 BOOTSTRAP_TIMEOUT_MS = 5_000
 
@@ -25,3 +34,19 @@ def ensure_topics(bootstrap: str, names: list[str], *, partitions: int,
         return created
     finally:
         admin.close()
+
+
+def ensure_event_topics(bootstrap: str, topic: str, *, partitions: int,
+                        sleep: Callable[[float], None] = time.sleep) -> list[str]:
+    """`topic` and its dead-letter topic, retried with back-off while the broker is
+    unreachable (the relay and the Kafka-fed projector may start before it)."""
+    backoff = Backoff()
+    while True:
+        try:
+            return ensure_topics(bootstrap, [topic, dead_letter_topic(topic)],
+                                 partitions=partitions)
+        except KafkaError as failure:
+            wait = backoff.next()
+            log.warning("cannot create topics on %s (%s); retrying in %.1f s",
+                        bootstrap, failure, wait)
+            sleep(wait)

@@ -16,10 +16,16 @@ log = logging.getLogger("tandem.topics")
 BOOTSTRAP_TIMEOUT_MS = 5_000
 
 
+EVENT_TOPIC_CONFIG = {"retention.ms": "-1"}
+"""The event topic keeps every event: a Kafka-fed projector rebuilds from its first record."""
+
+
 def ensure_topics(bootstrap: str, names: list[str], *, partitions: int,
-                  replication_factor: int = 1) -> list[str]:
+                  replication_factor: int = 1,
+                  configs: dict[str, dict[str, str]] | None = None) -> list[str]:
     """Create the missing ones (a broker's auto-created topic would get its default partition
-    count); returns the names created. Existing topics are left as they are."""
+    count), with `configs[name]` if given; returns the names created. Existing topics are left
+    as they are."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="tandem-admin",
                              bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS)
     try:
@@ -27,7 +33,8 @@ def ensure_topics(bootstrap: str, names: list[str], *, partitions: int,
         created = []
         for name in missing:
             try:
-                admin.create_topics([NewTopic(name, partitions, replication_factor)])
+                admin.create_topics([NewTopic(name, partitions, replication_factor,
+                                              topic_configs=(configs or {}).get(name, {}))])
             except TopicAlreadyExistsError:
                 continue  # another relay or an operator created it meanwhile
             created.append(name)
@@ -44,7 +51,7 @@ def ensure_event_topics(bootstrap: str, topic: str, *, partitions: int,
     while True:
         try:
             return ensure_topics(bootstrap, [topic, dead_letter_topic(topic)],
-                                 partitions=partitions)
+                                 partitions=partitions, configs={topic: EVENT_TOPIC_CONFIG})
         except KafkaError as failure:
             wait = backoff.next()
             log.warning("cannot create topics on %s (%s); retrying in %.1f s",

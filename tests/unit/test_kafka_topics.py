@@ -1,7 +1,7 @@
 """Topic creation: the event topic keeps every event (a Kafka-fed projector rebuilds from it);
 an unreachable broker is waited for."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from kafka.errors import KafkaConnectionError
@@ -12,7 +12,7 @@ from adapters.kafka import topics
 class FakeAdmin:
     """Records the topics asked for; the first `down` connections fail."""
 
-    created: list[Any] = []
+    created: ClassVar[list[Any]] = []
     down = 0
 
     def __init__(self, **config: Any) -> None:

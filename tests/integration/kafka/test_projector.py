@@ -129,7 +129,7 @@ def test_two_members_split_six_partitions_and_build_the_store_fed_read_models(
 
 def test_a_projector_killed_midway_and_restarted_applies_nothing_twice(
         sqlite_url: str, broker: str, topic: Callable[..., str], tmp_path: Path) -> None:
-    desk = history(sqlite_url, lifecycles=300)
+    desk = history(sqlite_url, lifecycles=200)
     name, group = topic(partitions=6), f"g-{uuid.uuid4().hex[:8]}"
     published = publish(desk, sqlite_url, broker, name)
     read_url = f"sqlite:///{tmp_path / 'kafka-fed.db'}"

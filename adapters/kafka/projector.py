@@ -25,7 +25,7 @@ from kafka.structs import OffsetAndMetadata
 from adapters.kafka.domain_events import projection_envelope
 from adapters.kafka.events import UndecodableEvent, decode_event
 from projections import registry
-from projections.projection import Projection
+from projections.projection import Envelope, Projection
 from projections.runner import apply_batch
 from projections.store import Cursor, ReadStore
 
@@ -98,30 +98,32 @@ class KafkaFedProjections:
         """Apply what is new in a fetched batch (by partition, in offset order), exactly once.
 
         Raises OffsetsMoved (nothing written) if another member stored offsets meanwhile,
-        BadRecord if a new record is not a decodable event.
+        BadRecord (nothing written) if a record is not a decodable event.
         """
-        with self.store.transaction() as cursor:
+        decoded = {partition: [(record.offset, self._decode(partition, record))
+                               for record in batch] for partition, batch in records.items()}
+        with self.store.transaction() as cursor:  # decoded first: the write lock held less
             stored = self._offsets(cursor, list(records))
-            fresh = {partition: [record for record in batch if record.offset >= stored[partition]]
-                     for partition, batch in records.items()}
-            envelopes = []
-            for partition, batch in fresh.items():
-                for record in batch:
-                    try:
-                        envelopes.append(projection_envelope(decode_event(record.value)))
-                    except UndecodableEvent as bad:
-                        raise BadRecord(f"{self.topic}/{partition}/{record.offset}: {bad}") \
-                            from bad
+            envelopes: list[Envelope] = []
             next_offsets = dict(stored)
-            for partition, batch in fresh.items():
-                if batch:
-                    next_offsets[partition] = batch[-1].offset + 1
+            for partition, batch in decoded.items():
+                fresh = [(offset, envelope) for offset, envelope in batch
+                         if offset >= stored[partition]]
+                if fresh:
+                    envelopes.extend(envelope for _, envelope in fresh)
+                    next_offsets[partition] = fresh[-1][0] + 1
                     self._advance(cursor, partition, stored[partition], next_offsets[partition])
             if envelopes:
                 for projection, generation in self._generations(cursor):
                     apply_batch(cursor, projection, generation, envelopes, self.store.dialect)
         total = sum(len(batch) for batch in records.values())
         return Applied(next_offsets, len(envelopes), total - len(envelopes))
+
+    def _decode(self, partition: int, record: Record) -> Envelope:
+        try:
+            return projection_envelope(decode_event(record.value))
+        except UndecodableEvent as bad:
+            raise BadRecord(f"{self.topic}/{partition}/{record.offset}: {bad}") from bad
 
     def _offsets(self, cursor: Cursor, partitions: list[int]) -> dict[int, int]:
         for partition in partitions:

@@ -3,9 +3,10 @@ kafka`), by any number of processes in one consumer group, each event applied ex
 
 Each batch's rows and each partition's next offset are written in one read-store transaction.
 On assignment a member seeks to the stored offsets (the offsets it commits to Kafka only show
-the group's lag); records below a partition's stored offset are skipped; and a compare-and-set
+the group's lag); records below a partition's stored offset are skipped; a compare-and-set
 on the stored offsets rolls back a batch that another member applied first (after a rebalance
-the previous owner may still hold records it fetched).
+the previous owner may still hold records it fetched); and an event the relay delivered
+again (a version at or below its record's highest applied) is passed over.
 
 Within a partition records keep their order, so each record's events arrive in version order;
 events of different records can interleave otherwise than in the store. The read models
@@ -27,7 +28,7 @@ from adapters.kafka.events import UndecodableEvent, decode_event
 from projections import registry
 from projections.projection import Envelope, Projection
 from projections.runner import apply_batch
-from projections.store import Cursor, ReadStore
+from projections.store import Cursor, ReadStore, upsert
 
 log = logging.getLogger("tandem.projector")
 
@@ -35,6 +36,11 @@ OFFSETS_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS kafka_projection_offsets ("
     " topic TEXT NOT NULL, kafka_partition INTEGER NOT NULL, next_offset BIGINT NOT NULL,"
     " PRIMARY KEY (topic, kafka_partition))")
+VERSIONS_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS kafka_projection_versions ("
+    " stream_id TEXT PRIMARY KEY, version BIGINT NOT NULL)")
+"""Each record's highest version applied: the relay delivers at least once, so an event can
+come again at a later offset (after a relay crash); it must not be applied twice."""
 DEFAULT_BATCH = 1_000
 SCHEMA_LOCK_KEY = 0x7A4D_0002
 """pg advisory lock serialising the creation of the read-model tables between members."""
@@ -87,6 +93,7 @@ class KafkaFedProjections:
                 cursor.execute("SELECT pg_advisory_xact_lock(?)", [SCHEMA_LOCK_KEY])
             registry.ensure_serving(cursor, self.projections)
             cursor.execute(OFFSETS_SCHEMA)
+            cursor.execute(VERSIONS_SCHEMA)
             self._generations(cursor)
 
     def stored_offsets(self, partitions: Iterable[int]) -> dict[int, int]:
@@ -113,11 +120,34 @@ class KafkaFedProjections:
                     envelopes.extend(envelope for _, envelope in fresh)
                     next_offsets[partition] = fresh[-1][0] + 1
                     self._advance(cursor, partition, stored[partition], next_offsets[partition])
+            envelopes = self._first_deliveries(cursor, envelopes)
             if envelopes:
                 for projection, generation in self._generations(cursor):
                     apply_batch(cursor, projection, generation, envelopes, self.store.dialect)
         total = sum(len(batch) for batch in records.values())
         return Applied(next_offsets, len(envelopes), total - len(envelopes))
+
+    def _first_deliveries(self, cursor: Cursor, batch: list[Envelope]) -> list[Envelope]:
+        """The envelopes whose version is above their record's highest applied (which moves
+        along, in this transaction): a record's events arrive in version order."""
+        highest: dict[str, int] = {}
+        streams = list(dict.fromkeys(envelope.stream_id for envelope in batch))
+        for start in range(0, len(streams), 500):
+            chunk = streams[start:start + 500]
+            cursor.execute("SELECT stream_id, version FROM kafka_projection_versions "
+                           f"WHERE stream_id IN ({', '.join('?' for _ in chunk)})", chunk)
+            highest.update((stream, int(version)) for stream, version in cursor.fetchall())
+        first = []
+        for envelope in batch:
+            version = envelope.event.originator_version
+            if version > highest.get(envelope.stream_id, 0):
+                highest[envelope.stream_id] = version
+                first.append(envelope)
+        if first:
+            upsert(cursor, "kafka_projection_versions", ("stream_id", "version"),
+                   ("stream_id",), list({e.stream_id: (e.stream_id, highest[e.stream_id])
+                                         for e in first}.values()))
+        return first
 
     def _decode(self, partition: int, record: Record) -> Envelope:
         try:

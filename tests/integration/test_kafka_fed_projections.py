@@ -177,3 +177,22 @@ def test_read_models_fed_from_the_event_store_are_refused(
     with pytest.raises(SourceConflict, match="also fed from the event store"):
         KafkaFedProjections(store, all_projections(), topic=TOPIC)
     store.close()
+
+
+def test_events_the_relay_delivered_again_are_applied_once(
+        history: ServiceDesk, stores: Callable[[], ReadStore], tmp_path: Path) -> None:
+    fed = KafkaFedProjections(stores(), all_projections(), topic=TOPIC)
+    redelivered: Partitions = {}
+    for partition, records in as_published(history).items():
+        # A relay killed after sending but before recording its position sends the tail again.
+        half = len(records) // 2
+        again = [*records[:half], *records[half // 2:]]
+        redelivered[partition] = [Record(partition, offset, record.value)
+                                  for offset, record in enumerate(again)]
+
+    outcomes = [fed.apply(fetch) for fetch in fetches(redelivered, random.Random(11))]
+
+    assert read_models(fed.store) == store_fed(history, tmp_path)
+    duplicates = sum(len(records) // 2 - len(records) // 4
+                     for records in as_published(history).values())
+    assert sum(outcome.skipped for outcome in outcomes) == duplicates > 0

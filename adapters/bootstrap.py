@@ -18,7 +18,8 @@ from projections.sla_clocks import SlaClocks
 from projections.store import PostgresReadStore, ReadStore, SqliteReadStore
 from projections.timeline import Timeline
 
-if TYPE_CHECKING:  # the Kafka client loads only when a relay is built
+if TYPE_CHECKING:  # the Kafka client loads only when a relay or a projector is built
+    from adapters.kafka.projector import KafkaProjector
     from adapters.kafka.relay import Relay
 
 DEFAULT_DATABASE_URL = "sqlite:///var/tandem.db"
@@ -137,6 +138,8 @@ class KafkaSettings:
     bootstrap: str = "localhost:9092"
     topic: str = "tandem.events"
     partitions: int = 6
+    group: str = "tandem-projector"
+    """The Kafka-fed projector's consumer group."""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> "KafkaSettings":
@@ -146,15 +149,45 @@ class KafkaSettings:
                 f"TANDEM_KAFKA_PARTITIONS: {partitions!r} is not a positive integer")
         return cls(bootstrap=environ.get("TANDEM_KAFKA_BOOTSTRAP") or cls.bootstrap,
                    topic=environ.get("TANDEM_KAFKA_TOPIC") or cls.topic,
-                   partitions=int(partitions))
+                   partitions=int(partitions),
+                   group=environ.get("TANDEM_KAFKA_GROUP") or cls.group)
 
 
 def kafka_relay(desk: ServiceDesk, store: ReadStore, *, bootstrap: str,
                 topic: str) -> "Relay":
     """The relay from this desk's notification log to `topic`, its position kept in `store`."""
-    from adapters.kafka.positions import RelayPositions
+    from adapters.kafka.positions import RelayPositions, relay_name
     from adapters.kafka.relay import Relay, kafka_producer
 
     return Relay(log=desk.recorder, mapper=desk.mapper,
-                 positions=RelayPositions(store, f"kafka:{topic}"),
+                 positions=RelayPositions(store, relay_name(topic)),
                  producer_factory=lambda: kafka_producer(bootstrap), topic=topic, owner=desk)
+
+
+def open_projector_store(database_url: str) -> ReadStore:
+    """The read store of a Kafka-fed projector, which needs no event store beside it; the
+    PostgreSQL schema named in the URL (`?schema=S`) is created if missing."""
+    env = store_environment(database_url)
+    if "POSTGRES_SCHEMA" in env:
+        import psycopg
+
+        with psycopg.connect(
+            dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"],
+            port=env["POSTGRES_PORT"], user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"], autocommit=True,
+        ) as connection:
+            connection.execute(psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                psycopg.sql.Identifier(env["POSTGRES_SCHEMA"])))
+    return open_read_store(database_url)
+
+
+def kafka_projector(store: ReadStore, *, bootstrap: str, topic: str, group: str,
+                    batch_size: int, session_timeout_s: float) -> "KafkaProjector":
+    """Every read model, fed from `topic` as one member of the consumer group `group`."""
+    from adapters.kafka.projector import KafkaFedProjections, KafkaProjector
+
+    session_ms = int(session_timeout_s * 1000)
+    return KafkaProjector(KafkaFedProjections(store, all_projections(), topic=topic),
+                          bootstrap=bootstrap, group_id=group, batch_size=batch_size,
+                          consumer_config={"session_timeout_ms": session_ms,
+                                           "heartbeat_interval_ms": max(100, session_ms // 4)})

@@ -4,6 +4,7 @@ A generation is one build of a projection's tables. Exactly one generation per p
 serves readers; a rebuild fills a new one beside it and switches in one transaction.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -31,6 +32,14 @@ class Generation:
 
 def ensure_schema(cursor: Cursor) -> None:
     cursor.execute(SCHEMA)
+
+
+def ensure_serving(cursor: Cursor, projections: Sequence[Projection]) -> None:
+    """The registry, and a serving generation for each projection that has none yet."""
+    ensure_schema(cursor)
+    for projection in projections:
+        if not generations(cursor, projection.name):
+            create(cursor, projection, state=SERVING)
 
 
 def generations(cursor: Cursor, name: str) -> list[Generation]:

@@ -7,7 +7,7 @@ from domain.audit_chain import format_timestamp
 from projections import registry
 from projections.projection import Envelope, Projection, Rows
 from projections.registry import Generation
-from projections.store import Cursor, ReadStore
+from projections.store import Cursor, Dialect, ReadStore
 
 Progress = Callable[[int, int], None]
 """Called with (position reached, last position in the log)."""
@@ -44,10 +44,7 @@ class ProjectionRunner:
         self.projections = {projection.name: projection for projection in projections}
         self.batch_size = batch_size
         with store.transaction() as cursor:
-            registry.ensure_schema(cursor)
-            for projection in projections:
-                if not registry.generations(cursor, projection.name):
-                    registry.create(cursor, projection, state=registry.SERVING)
+            registry.ensure_serving(cursor, projections)
 
     def catch_up(self, *, progress: Progress | None = None) -> int:
         """Apply every new event to every serving, current generation; returns events read."""
@@ -152,12 +149,17 @@ class ProjectionRunner:
         mine = [envelope for envelope in batch if envelope.position > generation.position]
         if not mine:
             return generation
-        tables = {table.name: Rows(table, generation.generation, cursor)
-                  for table in projection.tables}
-        projection.apply(mine, tables, self.store.dialect)
-        for rows in tables.values():
-            rows.flush()
+        apply_batch(cursor, projection, generation.generation, mine, self.store.dialect)
         return registry.advance(cursor, generation, mine[-1].position)
 
     def _last(self) -> int:
         return self.log.max_notification_id() or 0
+
+
+def apply_batch(cursor: Cursor, projection: Projection, generation: int,
+                batch: Sequence[Envelope], dialect: Dialect) -> None:
+    """The batch's rows in one generation's tables, written in the caller's transaction."""
+    tables = {table.name: Rows(table, generation, cursor) for table in projection.tables}
+    projection.apply(batch, tables, dialect)
+    for rows in tables.values():
+        rows.flush()

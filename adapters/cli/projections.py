@@ -1,12 +1,18 @@
 """`tandem projections ...`: read-model status, catch-up and blue/green rebuilds."""
 
+import logging
+import signal
 import time
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from adapters.bootstrap import KafkaSettings, Settings, kafka_projector, open_projector_store
 from adapters.cli.context import console, print_json, print_rows, session
+from adapters.kafka.projector import DEFAULT_BATCH
+from adapters.kafka.topics import ensure_event_topics
 from domain.errors import ValidationFailed
 from projections.runner import ProjectionRunner
 
@@ -26,17 +32,70 @@ def status(ctx: typer.Context,
         print_rows(rows, STATUS_COLUMNS, "Projections")
 
 
+class Source(StrEnum):
+    STORE = "store"
+    KAFKA = "kafka"
+
+
 @app.command()
 def run(ctx: typer.Context,
         follow: Annotated[bool, typer.Option(help="Keep following new events.")] = False,
-        interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 1.0) -> None:
-    """Catch every projection up with the event store (and follow it with --follow)."""
+        interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 1.0,
+        source: Annotated[Source, typer.Option(
+            help="Where events come from: the event store, or the Kafka topic (as a consumer "
+                 "group member, until stopped; --follow and --interval do not apply).")]
+        = Source.STORE,
+        bootstrap: Annotated[str | None, typer.Option(
+            help="Kafka: HOST:PORT of a broker (default: TANDEM_KAFKA_BOOTSTRAP or "
+                 "localhost:9092).")] = None,
+        topic: Annotated[str | None, typer.Option(
+            help="Kafka: topic (default: TANDEM_KAFKA_TOPIC or tandem.events).")] = None,
+        group: Annotated[str | None, typer.Option(
+            help="Kafka: consumer group; processes in one group split the partitions "
+                 "(default: TANDEM_KAFKA_GROUP or tandem-projector).")] = None,
+        batch: Annotated[int, typer.Option(
+            min=1, help="Kafka: most records applied per transaction.")] = DEFAULT_BATCH,
+        session_timeout: Annotated[float, typer.Option(
+            min=1, help="Kafka: seconds without heartbeat before the group moves a "
+                        "member's partitions to the others.")] = 10.0) -> None:
+    """Catch every projection up with the event store (and follow it with --follow), or
+    feed them from Kafka (--source kafka)."""
+    if source is Source.KAFKA:
+        _run_from_kafka(bootstrap=bootstrap, topic=topic, group=group, batch=batch,
+                        session_timeout=session_timeout)
+        return
     runner = session(ctx).runner
     applied = runner.catch_up()
     typer.echo(f"caught up: {applied} events read")
     while follow:
         time.sleep(interval)
         runner.catch_up()
+
+
+def _run_from_kafka(*, bootstrap: str | None, topic: str | None, group: str | None,
+                    batch: int, session_timeout: float) -> None:
+    """Until SIGTERM or Ctrl-C, which finish the batch in hand and leave the group."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("tandem").setLevel(logging.INFO)
+    defaults = KafkaSettings.from_environment()
+    servers, name = bootstrap or defaults.bootstrap, topic or defaults.topic
+    # Created here too (TANDEM_KAFKA_PARTITIONS) when the projector starts before the relay.
+    ensure_event_topics(servers, name, partitions=defaults.partitions)
+    store = open_projector_store(Settings.from_environment().database_url)
+    projector = kafka_projector(store, bootstrap=servers, topic=name,
+                                group=group or defaults.group, batch_size=batch,
+                                session_timeout_s=session_timeout)
+    stopping: list[int] = []
+    signal.signal(signal.SIGTERM, lambda number, frame: stopping.append(number))
+    typer.echo(f"projector: {projector.topic} as group {group or defaults.group}", err=True)
+    try:
+        projector.run(stop=lambda: bool(stopping))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        projector.close()
+        store.close()
+    typer.echo(f"applied {projector.applied} events", err=True)
 
 
 @app.command()

@@ -1,21 +1,25 @@
 """Publishes Incident and Problem events from the notification log to Kafka, at least once.
 
 The relay keeps its own position (the last notification id the broker acknowledged) in the
-read store. Each batch is sent, flushed, and every send checked before the position moves, so
-a crash or a broker failure repeats a batch but never skips one. Records are keyed by stream
-id, so one record's events share a partition; the idempotent producer keeps them in order
-there, also across its own retries.
+read store. Batches are pipelined: while the broker acknowledges one, the next is read and
+sent; the position moves past a batch only once every send in it and in all earlier batches
+succeeded, so a crash or a broker failure repeats batches but never skips one. Records are
+keyed by stream id, so one record's events share a partition; the idempotent producer keeps
+them in order there, also across its own retries.
 """
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from eventsourcing.persistence import Mapper, Notification
 from kafka import KafkaProducer
 from kafka.errors import KafkaConfigurationError, KafkaError
+from kafka.partitioner.default import murmur2
 
 from adapters.envelope import envelope, event_kind
 from adapters.kafka.positions import RelayPositions
@@ -25,6 +29,8 @@ log = logging.getLogger("tandem.relay")
 
 DEFAULT_BATCH = 2_000
 FLUSH_TIMEOUT_S = 60.0
+IN_FLIGHT_BATCHES = 4
+"""Batches sent but not yet acknowledged, at most; then the relay waits for the oldest."""
 
 
 class NotificationLog(Protocol):
@@ -35,24 +41,40 @@ class NotificationLog(Protocol):
     def max_notification_id(self) -> int | None: ...
 
 
+class Ack(Protocol):
+    """A send's outcome: kafka-python's FutureRecordMetadata."""
+
+    is_done: bool
+    exception: BaseException | None
+
+    def get(self, timeout: float | None = None) -> Any: ...
+
+
 class Producer(Protocol):
     """The part of kafka-python's KafkaProducer the relay uses (a fake in unit tests)."""
 
     def send(self, topic: str, *, key: bytes, value: bytes,
-             headers: list[tuple[str, bytes]]) -> Any: ...
+             headers: list[tuple[str, bytes]], partition: int) -> Ack: ...
+
+    def partitions_for(self, topic: str) -> set[int]: ...
 
     def flush(self, timeout: float | None = None) -> None: ...
 
     def close(self, timeout: float | None = None) -> None: ...
 
 
-def kafka_producer(bootstrap: str) -> Producer:
-    """Idempotent, acks=all; at most 5 requests in flight, the most idempotence keeps ordered."""
+def kafka_producer(bootstrap: str, *, delivery_timeout_s: float = 30.0) -> Producer:
+    """Idempotent, acks=all; at most 5 requests in flight, the most idempotence keeps ordered.
+
+    A send not acknowledged within `delivery_timeout_s` fails the batch (the relay then backs
+    off and re-sends it from its position with a new producer).
+    """
+    delivery_ms = int(delivery_timeout_s * 1000)
     producer: Producer = KafkaProducer(
         bootstrap_servers=bootstrap, client_id="tandem-relay", enable_idempotence=True,
         acks="all", max_in_flight_requests_per_connection=5, linger_ms=20,
-        batch_size=256 * 1024, request_timeout_ms=10_000, delivery_timeout_ms=30_000,
-        bootstrap_timeout_ms=5_000)
+        batch_size=256 * 1024, request_timeout_ms=min(10_000, delivery_ms // 3),
+        delivery_timeout_ms=delivery_ms, bootstrap_timeout_ms=5_000)
     return producer
 
 
@@ -70,6 +92,34 @@ class Backoff:
 
     def reset(self) -> None:
         self.current = 0.0
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """A batch sent: its last notification id and the acknowledgement of each record."""
+
+    last_id: int
+    acks: list[Ack]
+
+
+class KeyPartitions:
+    """The producer's default partitioner (murmur2 of the key), remembered per key: a record's
+    events come in runs, and kafka-python's pure-Python murmur2 is the costliest step of a send.
+    """
+
+    def __init__(self, partitions: set[int], *, remember: int = 100_000) -> None:
+        self.partitions = sorted(partitions)
+        self.remember = remember
+        self._known: dict[bytes, int] = {}
+
+    def __call__(self, key: bytes) -> int:
+        known = self._known.get(key)
+        if known is None:
+            if len(self._known) >= self.remember:
+                self._known.clear()
+            known = self._known[key] = self.partitions[
+                (murmur2(key) & 0x7FFFFFFF) % len(self.partitions)]
+        return known
 
 
 @dataclass(frozen=True)
@@ -100,22 +150,28 @@ class Relay:
         self.position = positions.load()
         self.published = 0
         self._producer: Producer | None = None
+        self._sent = self.position
+        """The last notification id read and sent (acknowledged or not)."""
+        self._in_flight: deque[InFlight] = deque()
+        self._partitions: KeyPartitions | None = None
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-read")
+        self._next: tuple[int, Future[Sequence[Notification]]] | None = None
 
     def publish_batch(self) -> int:
-        """One batch, acknowledged, then the position; returns notifications read (0: caught up).
+        """Read and send the next batch, then record every batch acknowledged so far, in order;
+        returns notifications read. At the log's end (0) everything sent is acknowledged first.
 
-        Raises KafkaError if the broker did not acknowledge every record: nothing is recorded.
+        Raises KafkaError if the broker failed a send: the position stays before that batch.
         """
-        batch = self.log.select_notifications(self.position + 1, self.batch_size)
+        batch = self._read(self._sent + 1)
         if not batch:
+            self._settle(wait_for=len(self._in_flight))
             return 0
         records = [to_wire(envelope(item, self.mapper)) for item in batch
                    if event_kind(item.topic).stream_type in PUBLISHED_STREAM_TYPES]
-        if records:
-            self._send(records)
-        self.positions.advance(self.position, batch[-1].id)
-        self.position = batch[-1].id
-        self.published += len(records)
+        self._in_flight.append(InFlight(batch[-1].id, self._send(records) if records else []))
+        self._sent = batch[-1].id
+        self._settle(wait_for=len(self._in_flight) - IN_FLIGHT_BATCHES)
         return len(batch)
 
     def step(self) -> int:
@@ -158,22 +214,60 @@ class Relay:
         return RelayStatus(self.position, last, max(0, last - self.position), self.published)
 
     def close(self) -> None:
+        self._reader.shutdown(cancel_futures=True)
         if self._producer is not None:
             self._producer.close(timeout=5)
             self._producer = None
 
-    def _send(self, records: list[WireRecord]) -> None:
+    def _read(self, start: int) -> Sequence[Notification]:
+        """The batch from `start`; while catching up, the next one is read meanwhile (the
+        database driver waits without holding the GIL, the main thread encodes and sends)."""
+        if self._next is not None and self._next[0] == start:
+            batch = self._next[1].result()
+        else:
+            batch = self.log.select_notifications(start, self.batch_size)
+        self._next = None
+        if len(batch) == self.batch_size:
+            following = batch[-1].id + 1
+            self._next = (following, self._reader.submit(self.log.select_notifications,
+                                                         following, self.batch_size))
+        return batch
+
+    def _send(self, records: list[WireRecord]) -> list[Ack]:
         if self._producer is None:
             self._producer = self.producer_factory()
-        producer = self._producer
-        futures = [producer.send(self.topic, key=record.key, value=record.value,
-                                 headers=record.headers) for record in records]
-        producer.flush(timeout=FLUSH_TIMEOUT_S)
-        for future in futures:
-            future.get(timeout=0)  # raises the send's KafkaError, or KafkaTimeoutError if unsent
+            self._partitions = KeyPartitions(self._producer.partitions_for(self.topic))
+        producer, partition = self._producer, self._partitions
+        assert partition is not None
+        topic, send = self.topic, producer.send
+        return [send(topic, key=record.key, value=record.value, headers=record.headers,
+                     partition=partition(record.key)) for record in records]
+
+    def _settle(self, *, wait_for: int) -> None:
+        """Record the acknowledged batches at the head of the pipeline, after waiting for the
+        oldest `wait_for` ones (each send checked: a failure raises its KafkaError)."""
+        if wait_for >= len(self._in_flight) > 0 and self._producer is not None:
+            self._producer.flush(timeout=FLUSH_TIMEOUT_S)  # no linger: the log's end is here
+        waited = 0
+        while self._in_flight:
+            oldest = self._in_flight[0]
+            for ack in oldest.acks:
+                if not ack.is_done:
+                    if waited >= wait_for:
+                        return
+                    ack.get(timeout=FLUSH_TIMEOUT_S)  # raises on failure or timeout
+                if ack.exception is not None:
+                    raise ack.exception
+            waited += 1
+            self._in_flight.popleft()
+            self.positions.advance(self.position, oldest.last_id)
+            self.position = oldest.last_id
+            self.published += len(oldest.acks)
 
     def _discard_producer(self) -> None:
-        """A new producer (new producer id) re-sends the whole batch from the position."""
+        """A new producer (new producer id) re-sends every unrecorded batch from the position."""
+        self._sent = self.position
+        self._in_flight.clear()
         if self._producer is not None:
             try:
                 self._producer.close(timeout=0)

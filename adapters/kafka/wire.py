@@ -5,6 +5,7 @@ Both sides use this module, so the relay and the consumer SDK cannot drift apart
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import msgpack
@@ -31,11 +32,17 @@ def to_wire(envelope: Mapping[str, Any]) -> WireRecord:
     """Key = stream id (UTF-8) so one record's events share a partition and keep their order."""
     return WireRecord(
         key=str(envelope["stream_id"]).encode(),
-        value=msgpack.packb(dict(envelope), use_bin_type=True),
-        headers=[("content-type", CONTENT_TYPE.encode()),
-                 ("event-type", str(envelope["type"]).encode()),
-                 ("schema-version", str(envelope["schema"]).encode())],
+        value=msgpack.packb(envelope if type(envelope) is dict else dict(envelope),
+                            use_bin_type=True),
+        headers=_headers(envelope["type"], envelope["schema"]),
     )
+
+
+@lru_cache(maxsize=1024)
+def _headers(event_type: str, schema: int) -> Headers:
+    # One list per (type, schema), shared by its records: producers only read headers.
+    return [("content-type", CONTENT_TYPE.encode()), ("event-type", str(event_type).encode()),
+            ("schema-version", str(schema).encode())]
 
 
 def dead_letter_topic(topic: str) -> str:

@@ -1,7 +1,10 @@
-"""docker-compose.yml wires the production shape: PostgreSQL, Kafka (KRaft) and the relay."""
+"""docker-compose.yml wires the production shape: PostgreSQL, Kafka (KRaft), the relay and a
+Kafka-fed projector."""
 
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
@@ -53,3 +56,43 @@ def test_every_dependency_names_a_service_with_a_health_check(services: dict[str
             assert needed in services, f"{name} depends on unknown {needed}"
             assert condition == {"condition": "service_healthy"}
             assert "healthcheck" in services[needed], f"{needed} has no health check"
+
+
+def test_a_kafka_fed_projector_builds_read_models_in_their_own_schema(
+        services: dict[str, Any]) -> None:
+    projector, relay = services["projector"], services["relay"]
+    env = projector["environment"]
+    store = urlsplit(env["TANDEM_DATABASE_URL"])
+    events = urlsplit(services["tandem"]["environment"]["TANDEM_DATABASE_URL"])
+    assert (store.scheme, store.netloc, store.path) == (events.scheme, events.netloc,
+                                                          events.path)
+    assert parse_qs(store.query)["schema"] != parse_qs(events.query).get("schema")
+    assert env["TANDEM_KAFKA_BOOTSTRAP"] == relay["environment"]["TANDEM_KAFKA_BOOTSTRAP"]
+    assert env["TANDEM_KAFKA_TOPIC"] == relay["environment"]["TANDEM_KAFKA_TOPIC"]
+    assert env["TANDEM_KAFKA_PARTITIONS"] == relay["environment"]["TANDEM_KAFKA_PARTITIONS"]
+    assert env["TANDEM_KAFKA_GROUP"]
+    assert "tandem projections run --source kafka" in " ".join(projector["command"])
+    assert projector["depends_on"] == {"postgres": {"condition": "service_healthy"},
+                                       "kafka": {"condition": "service_healthy"}}
+    assert projector["restart"] == "unless-stopped"
+    # Scaling out (`--scale projector=N`) needs no fixed name and no published port.
+    assert "container_name" not in projector
+    assert "ports" not in projector
+
+
+@pytest.mark.parametrize("name", ["relay", "projector"])
+def test_the_health_check_recognises_the_command_the_service_runs(
+        services: dict[str, Any], name: str) -> None:
+    service = services[name]
+    check = service["healthcheck"]["test"]
+    assert check[:3] == ["CMD", "python", "-c"]
+    needle = re.search(r"b'([^']*)'", check[3])
+    assert needle is not None
+    wanted = needle.group(1).encode().decode("unicode_escape").encode()
+    # `sh -c "pip install ... && exec tandem ARGS"`: PID 1 becomes the tandem script.
+    arguments = " ".join(service["command"]).split("exec ", 1)[1].split()
+    cmdline = b"\0".join(part.encode() for part in
+                         ["/usr/local/bin/python3.11", f"/usr/local/bin/{arguments[0]}",
+                          *arguments[1:]]) + b"\0"
+    assert wanted in cmdline
+    assert wanted not in b"\0".join([b"sh", b"-c", " ".join(service["command"][2:]).encode()])

@@ -1,11 +1,14 @@
 """The consumer side of the envelope: decoding, refusal of bad bytes, de-duplication."""
 
 from pathlib import Path
+from uuid import UUID
 
 import msgpack
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from adapters.envelope import envelope
+from adapters.envelope import envelope, event_id, event_id_str
 from adapters.kafka.dedup import SeenVersions
 from adapters.kafka.events import UndecodableEvent, decode_event
 from adapters.kafka.wire import to_wire
@@ -58,3 +61,8 @@ def test_the_analytics_consumer_in_the_docs_compiles() -> None:
     snippet = text.split("```python\n", 1)[1].split("```", 1)[0]
     assert len(snippet.splitlines()) <= 25
     compile(snippet, "docs/consumers.md", "exec")
+
+
+@given(st.uuids(), st.integers(min_value=1, max_value=2**40))
+def test_the_fast_event_id_is_the_uuid5_of_the_contract(stream_id: UUID, version: int) -> None:
+    assert event_id_str(str(stream_id), version) == str(event_id(stream_id, version))

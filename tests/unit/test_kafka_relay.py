@@ -13,12 +13,16 @@ from projections.store import SqliteReadStore
 
 
 class Ack:
-    def __init__(self, error: Exception | None) -> None:
-        self.error = error
+    """A send's acknowledgement: answered at once, or pending until the broker answers."""
+
+    def __init__(self, error: Exception | None, *, done: bool = True) -> None:
+        self.is_done = done
+        self.exception = error
 
     def get(self, timeout: float | None = None) -> None:
-        if self.error:
-            raise self.error
+        self.is_done = True  # waiting for it: the broker answers
+        if self.exception:
+            raise self.exception
 
 
 class FakeBroker:
@@ -28,21 +32,30 @@ class FakeBroker:
         self.records: list[tuple[str, bytes, dict[str, Any]]] = []
         self.failures = 0
         self.producers = 0
+        self.slow = False
+        """Leave acknowledgements pending until waited for (get, flush)."""
+        self.pending: list[Ack] = []
 
     def producer(self) -> "FakeBroker":
         self.producers += 1
         return self
 
+    def partitions_for(self, topic: str) -> set[int]:
+        return {0, 1, 2}
+
     def send(self, topic: str, *, key: bytes, value: bytes,
-             headers: list[tuple[str, bytes]]) -> Ack:
+             headers: list[tuple[str, bytes]], partition: int) -> Ack:
         if self.failures:
             self.failures -= 1
             return Ack(KafkaTimeoutError("broker down"))
         self.records.append((topic, key, msgpack.unpackb(value)))
-        return Ack(None)
+        ack = Ack(None, done=not self.slow)
+        self.pending.append(ack)
+        return ack
 
     def flush(self, timeout: float | None = None) -> None:
-        pass
+        for ack in self.pending:
+            ack.is_done = True
 
     def close(self, timeout: float | None = None) -> None:
         pass
@@ -102,3 +115,27 @@ def test_two_relays_on_one_name_cannot_both_advance() -> None:
     with pytest.raises(ConcurrentRelay):
         second.advance(0, 7)
     assert second.load() == 10
+
+
+def test_the_position_passes_a_batch_only_once_it_and_all_before_it_are_acknowledged(
+        desk: ServiceDesk) -> None:
+    for index in range(8):
+        desk.open_incident(actor="alice", title=f"Printer {index}", service="print")
+    broker, waits = FakeBroker(), []
+    relay = relay_on(desk, broker, waits)
+    broker.slow = True
+    batches = [relay.publish_batch() for _ in range(3)]
+
+    assert batches == [4, 4, 4]
+    assert relay.positions.load() == relay.position == 0
+    broker.pending[1].is_done = True  # a later record answered first: not enough
+    relay.publish_batch()
+    assert relay.positions.load() == 0
+    broker.pending[0].is_done = True
+    relay.publish_batch()
+    assert relay.positions.load() == 4
+
+    relay.catch_up()  # the log's end: waits for every acknowledgement
+
+    assert relay.positions.load() == relay.position == desk.recorder.max_notification_id()
+    assert relay.published == len(broker.records) == 8

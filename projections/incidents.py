@@ -4,7 +4,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from domain.incident import LIFECYCLE, EscalationKind, Incident
-from projections.projection import Envelope, Projection, Row, Rows, Table
+from projections.projection import Envelope, Projection, Row, Rows, Table, existing_records
 from projections.store import Dialect
 
 COLUMNS = (
@@ -89,8 +89,7 @@ class IncidentSummaries(Projection):
     def apply(self, batch: Sequence[Envelope], tables: dict[str, Rows],
               dialect: Dialect) -> None:
         rows = tables["incidents"]
-        rows.prefetch((envelope.stream_id,) for envelope in batch
-                      if type(envelope.event) in _CHANGES)
+        rows.prefetch(existing_records(batch, lambda event: type(event) in _CHANGES))
         for envelope in batch:
             event = envelope.event
             if type(event) is Incident.Opened:

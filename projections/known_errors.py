@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 
 from domain.problem import Problem
-from projections.projection import Envelope, Projection, Rows, Table
+from projections.projection import Envelope, Projection, Rows, Table, existing_records
 from projections.store import Dialect
 
 _FINISHED = (Problem.Closed, Problem.Canceled)
@@ -28,8 +28,7 @@ class KnownErrorIndex(Projection):
     def apply(self, batch: Sequence[Envelope], tables: dict[str, Rows],
               dialect: Dialect) -> None:
         rows = tables["known_errors"]
-        rows.prefetch((envelope.stream_id,) for envelope in batch
-                      if isinstance(envelope.event, _CHANGING))
+        rows.prefetch(existing_records(batch, lambda event: isinstance(event, _CHANGING)))
         for envelope in batch:
             event, key, when = envelope.event, envelope.stream_id, envelope.occurred_at
             if isinstance(event, Problem.Opened):

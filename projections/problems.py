@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from domain.problem import LIFECYCLE, Problem
-from projections.projection import Envelope, Projection, Row, Rows, Table
+from projections.projection import Envelope, Projection, Row, Rows, Table, existing_records
 from projections.store import Dialect
 
 COLUMNS = (
@@ -58,8 +58,7 @@ class ProblemSummaries(Projection):
     def apply(self, batch: Sequence[Envelope], tables: dict[str, Rows],
               dialect: Dialect) -> None:
         rows = tables["problems"]
-        rows.prefetch((envelope.stream_id,) for envelope in batch
-                      if type(envelope.event) in _CHANGES)
+        rows.prefetch(existing_records(batch, lambda event: type(event) in _CHANGES))
         for envelope in batch:
             event, when = envelope.event, envelope.occurred_at
             if type(event) is Problem.Opened:

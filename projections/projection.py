@@ -1,12 +1,12 @@
 """What a projection is: a name, a version, the tables it owns, and how each event changes them."""
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, ClassVar
 
-from projections.store import Cursor, Dialect, upsert
+from projections.store import Cursor, Dialect, insert, upsert
 
 Row = dict[str, Any]
 
@@ -49,6 +49,7 @@ class Rows:
         self._cursor = cursor
         self._rows: dict[tuple[Any, ...], Row | None] = {}
         self._dirty: set[tuple[Any, ...]] = set()
+        self._appended: list[Row] = []
         key_of = itemgetter(*table.key)
         self._key_of = (lambda row: (key_of(row),)) if len(table.key) == 1 else key_of
 
@@ -81,6 +82,10 @@ class Rows:
         self._rows[key] = row
         self._dirty.add(key)
 
+    def append(self, row: Row) -> None:
+        """A row no earlier batch wrote (say, one per event): inserted without a lookup."""
+        self._appended.append(row)
+
     def update(self, *key: Any, **changes: Any) -> Row | None:
         """Change an existing row; an unknown key (an event before its record) changes nothing."""
         row = self.get(*key)
@@ -94,7 +99,11 @@ class Rows:
         rows = [values(row) for key in self._dirty if (row := self._rows[key]) is not None]
         if rows:
             upsert(self._cursor, self._name, self._table.column_names, self._table.key, rows)
+        if self._appended:
+            insert(self._cursor, self._name, self._table.column_names,
+                   [values(row) for row in self._appended])
         self._dirty.clear()
+        self._appended.clear()
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +115,16 @@ class Envelope:
     event: Any
     stream_id: str
     occurred_at: str
+
+
+def existing_records(batch: Sequence[Envelope],
+                     changes: Callable[[Any], bool]) -> list[tuple[str]]:
+    """Keys of the records whose events `changes` selects, less those the batch itself opens:
+    only rows from earlier batches are worth a prefetch query."""
+    opened = {envelope.stream_id for envelope in batch
+              if envelope.event.originator_version == 1}
+    return [(envelope.stream_id,) for envelope in batch
+            if envelope.stream_id not in opened and changes(envelope.event)]
 
 
 class Projection(ABC):

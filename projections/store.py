@@ -93,17 +93,31 @@ class _PostgresCursor:
     def description(self) -> Any:
         return self._cursor.description
 
+    def copy_into(self, table: str, names: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self._cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def copy_upsert(self, table: str, names: str, conflict: str,
                     rows: Sequence[Sequence[Any]]) -> None:
         # executemany costs a round trip per row; COPY into a staging table costs one.
         stage = f"stage_{next(_staging_names)}"
         self._cursor.execute(
             f"CREATE TEMP TABLE {stage} (LIKE {table}) ON COMMIT DROP")
-        with self._cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        self.copy_into(stage, names, rows)
         self._cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} {conflict}")
+
+
+def insert(cursor: Cursor, table: str, columns: Sequence[str],
+           rows: Sequence[Sequence[Any]]) -> None:
+    """Append rows known to be new (straight COPY on PostgreSQL: no staging, no conflict check)."""
+    names = ", ".join(columns)
+    if isinstance(cursor, _PostgresCursor):
+        cursor.copy_into(table, names, rows)
+    else:
+        marks = ", ".join("?" for _ in columns)
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
 
 def upsert(cursor: Cursor, table: str, columns: Sequence[str], key: Sequence[str],

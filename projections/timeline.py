@@ -31,7 +31,7 @@ class Timeline(Projection):
         for envelope in batch:
             event = envelope.event
             if isinstance(event, RECORD_EVENTS):
-                rows.put({
+                rows.append({
                     "position": envelope.position,
                     "stream_id": envelope.stream_id,
                     "stream_type": stream_type_name(type(event)),

@@ -1,5 +1,7 @@
 """Event histories to publish: realistic incident and problem lifecycles through ServiceDesk."""
 
+from datetime import timedelta
+
 from domain.service_desk import ServiceDesk
 
 ACTOR = "alice"
@@ -46,6 +48,11 @@ def every_event_type(desk: ServiceDesk) -> None:
                                reason="customer facing")
     desk.put_incident_on_hold(first, actor=ACTOR, reason="awaiting_vendor")
     desk.resume_incident(first, actor=ACTOR)
+    due = desk.clock() + timedelta(hours=4)
+    desk.record_sla_warning(first, actor="system:sla-monitor", target="resolution",
+                            threshold=50, reached_at=desk.clock(), due_at=due)
+    desk.record_sla_breach(first, actor="system:sla-monitor", target="resolution", due_at=due,
+                           escalate_to="duty-manager")
     problem = desk.open_problem(actor=ACTOR, title="SAN fills up", service="storage").number
     desk.link_incident(problem, first, actor=ACTOR)
     desk.add_problem_note(problem, actor=ACTOR, text="growth 5%/day")

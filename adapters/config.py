@@ -3,7 +3,9 @@
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from adapters.alerts.settings import AlertSettings, RecurrenceSettings
 
 
 class ConfigurationError(ValueError):
@@ -14,6 +16,9 @@ class TandemConfig(BaseModel):
     """Every section of `tandem.toml`; each section has built-in defaults."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    recurrence: RecurrenceSettings = Field(default_factory=RecurrenceSettings)
 
 
 def load_config(path: Path | None) -> TandemConfig:

@@ -58,6 +58,9 @@ _CHANGES: dict[type[Any], Callable[[Any, Row, Envelope], Row]] = {
     Incident.Canceled: lambda e, row, _: {"state": _step(row, "cancel"), "hold_reason": None},
     Incident.LinkedToProblem: lambda e, row, _: {"problem": e.problem_number},
     Incident.UnlinkedFromProblem: lambda e, row, _: {"problem": None},
+    Incident.AlertCorrelated: lambda e, row, _: {},
+    Incident.AlertOccurrencesRecorded: lambda e, row, _: {},
+    Incident.AlertRecovered: lambda e, row, _: {},
 }
 """The columns each event changes, given the row as it was."""
 

@@ -28,6 +28,11 @@ _LINES: dict[type[Any], Callable[[Any], str]] = {
     Incident.Canceled: lambda e: f"Canceled: {e.reason}",
     Incident.LinkedToProblem: lambda e: f"Linked to problem {e.problem_number}",
     Incident.UnlinkedFromProblem: lambda e: "Unlinked from its problem",
+    Incident.AlertCorrelated: lambda e: f"Alert {e.dedup_key} from {e.source}"
+                                        + (f", recurrence of {e.recurrence_of_number}"
+                                           if e.recurrence_of_number else ""),
+    Incident.AlertOccurrencesRecorded: lambda e: f"Alert fired {e.count} time(s)",
+    Incident.AlertRecovered: lambda e: "Alert recovered",
     Problem.Opened: lambda e: f"Opened {e.number}: {e.title}",
     Problem.IncidentLinked: lambda e: f"Incident {e.incident_number} linked",
     Problem.IncidentUnlinked: lambda e: "Incident unlinked",

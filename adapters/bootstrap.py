@@ -13,6 +13,7 @@ from projections.incidents import IncidentSummaries
 from projections.known_errors import KnownErrorIndex
 from projections.problems import ProblemSummaries
 from projections.projection import Projection
+from projections.recurrence import RecurrencePatterns
 from projections.runner import DEFAULT_BATCH, ProjectionRunner
 from projections.store import PostgresReadStore, ReadStore, SqliteReadStore
 from projections.timeline import Timeline
@@ -115,7 +116,8 @@ def open_read_store(database_url: str) -> ReadStore:
 
 
 def all_projections() -> list[Projection]:
-    return [IncidentSummaries(), ProblemSummaries(), KnownErrorIndex(), Timeline()]
+    return [IncidentSummaries(), ProblemSummaries(), KnownErrorIndex(), Timeline(),
+            RecurrencePatterns()]
 
 
 def projection_runner(desk: ServiceDesk, store: ReadStore, *,

@@ -7,7 +7,7 @@ store's new state.
 """
 
 from typing import TYPE_CHECKING
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from eventsourcing.persistence import RecordConflictError
 
@@ -40,6 +40,39 @@ def receive(desk: "ServiceDesk", alert: Alert, *, rules: AlertRules,
             continue
     raise Conflict(f"alert {alert.dedup_key} from {alert.source}: its incident kept changing "
                    f"while the alert was recorded ({RETRIES} tries)")
+
+
+def receive_repeats(desk: "ServiceDesk", batch: list[tuple[Alert, Occurrences]]
+                    ) -> list[AlertResult | None]:
+    """The repeats of keys whose incident is open, saved in one transaction; None for the
+    others (route those with `receive`), and for all when the transaction lost a race."""
+    changed: dict[int, Incident] = {}
+    seen_ids: set[UUID] = set()
+    for index, (alert, seen) in enumerate(batch):
+        incident = _open_incident_of(desk, alert)
+        if incident is not None and incident.id not in seen_ids:
+            _record(incident, seen, Stamp(actor=alert.actor, at=desk.clock()))
+            changed[index] = incident
+            seen_ids.add(incident.id)
+    try:
+        desk.save(*changed.values())
+    except RecordConflictError:
+        return [None] * len(batch)
+    return [AlertResult(AlertOutcome.OCCURRED, changed[index].number) if index in changed
+            else None for index in range(len(batch))]
+
+
+def _open_incident_of(desk: "ServiceDesk", alert: Alert) -> Incident | None:
+    """The open incident a firing alert's key points to, if it has one."""
+    if alert.status is AlertStatus.RESOLVED:
+        return None
+    last = next(iter(desk.events.get(AlertCorrelation.id_for(alert.source, alert.dedup_key),
+                                     desc=True, limit=1)), None)
+    if last is None:
+        return None
+    correlation = AlertCorrelation.resume(last)
+    incident = desk._get(Incident, correlation.incident, correlation.incident_number)
+    return incident if incident.is_open else None
 
 
 def _route(desk: "ServiceDesk", alert: Alert, seen: Occurrences, rules: AlertRules,

@@ -273,6 +273,12 @@ class ServiceDesk(Application[UUID]):
         return alert_handling.receive(self, alert, rules=rules or AlertRules(),
                                       occurrences=occurrences)
 
+    def receive_alert_repeats(self, batch: list[tuple[Alert, Occurrences]]
+                              ) -> list[AlertResult | None]:
+        """Many keys' accumulated repeats in one transaction, for keys whose incident is open;
+        None where the caller must use `receive_alert` (see domain/alert_handling.py)."""
+        return alert_handling.receive_repeats(self, batch)
+
     def raise_problem_candidate(self, *, pattern: str, title: str, description: str,
                                 service: str | None, incidents: list[str],
                                 seen_raises: int) -> Problem | None:

@@ -19,6 +19,8 @@ from domain.alert import Alert, AlertOutcome, AlertResult, AlertStatus, Occurren
 from domain.service_desk import ServiceDesk
 
 Clock = Callable[[], datetime]
+SAVE_BATCH = 500
+"""Incidents whose repeats one flush transaction saves."""
 KNOWN_KEYS_LIMIT = 100_000
 """Bound of the memo of routed keys; forgetting one only makes its next alert routed at once."""
 
@@ -90,7 +92,11 @@ class AlertIntake:
         return AlertResult(AlertOutcome.ACCUMULATED, self._known[key])
 
     def _flush(self, only: tuple[str, str] | None = None) -> int:
-        """Write pending repeats (of one key, or all); on a failure the unwritten stay pending."""
+        """Write pending repeats (of one key, or all); on a failure the unwritten stay pending.
+
+        Keys whose incident is open are written SAVE_BATCH per transaction; the others (and
+        a batch that lost a race) one by one, through the full routing rules.
+        """
         if only is None:
             batch, self._pending = list(self._pending.items()), {}
             self._last_flush = self._clock()
@@ -99,15 +105,26 @@ class AlertIntake:
         else:
             return 0
         self._pending_count -= sum(seen.count for _, (_, seen) in batch)
-        for done, (key, (alert, seen)) in enumerate(batch):
-            try:
-                result = self._desk.receive_alert(alert, rules=self._rules, occurrences=seen)
-            except BaseException:
-                for unwritten, entry in batch[done:]:
-                    self._pending[unwritten] = entry
+        written: set[int] = set()
+        try:
+            for start in range(0, len(batch), SAVE_BATCH):
+                chunk = batch[start:start + SAVE_BATCH]
+                results = self._desk.receive_alert_repeats([entry for _, entry in chunk])
+                written.update(start + offset for offset, result in enumerate(results)
+                               if result is not None)
+                for offset, ((key, (alert, seen)), result) in enumerate(zip(
+                        chunk, results, strict=True)):
+                    if result is None:
+                        result = self._desk.receive_alert(alert, rules=self._rules,
+                                                          occurrences=seen)
+                        written.add(start + offset)
+                    self._remember(key, result.incident)
+        except BaseException:
+            for index, (key, entry) in enumerate(batch):
+                if index not in written:
+                    self._pending[key] = entry
                     self._pending_count += entry[1].count
-                raise
-            self._remember(key, result.incident)
+            raise
         return len(batch)
 
     def _remember(self, key: tuple[str, str], incident: str | None) -> None:

@@ -131,7 +131,7 @@ def test_a_failed_flush_keeps_the_repeats_pending(desk: ServiceDesk, clock: Fake
     def unavailable(*args: Any, **kwargs: Any) -> None:
         raise ConnectionError("store unavailable")
 
-    monkeypatch.setattr(desk, "receive_alert", unavailable)
+    monkeypatch.setattr(desk, "receive_alert_repeats", unavailable)
     with pytest.raises(ConnectionError):
         intake.close()
     assert intake.pending == 3
@@ -140,6 +140,31 @@ def test_a_failed_flush_keeps_the_repeats_pending(desk: ServiceDesk, clock: Fake
     intake.close()
     assert opened.incident is not None
     assert desk.incident(opened.incident).alert_occurrences == 4
+
+
+def test_a_flush_failing_halfway_keeps_only_the_unwritten_pending(
+        desk: ServiceDesk, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    intake = AlertIntake(desk, settings=AlertSettings(), clock=clock)
+    (open_one,) = intake.receive([alert(1)])
+    (resolved_one,) = intake.receive([alert(2)])
+    assert open_one.incident is not None
+    assert resolved_one.incident is not None
+    desk.resolve_incident(resolved_one.incident, actor="bob", code="solution_provided",
+                          notes="ok")
+    intake.receive([alert(1)] * 3 + [alert(2)] * 2)
+
+    def unavailable(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("store unavailable")
+
+    monkeypatch.setattr(desk, "receive_alert", unavailable)  # the reopening fails
+    with pytest.raises(ConnectionError):
+        intake.close()
+    assert desk.incident(open_one.incident).alert_occurrences == 4  # batched, written
+    assert intake.pending == 2
+    monkeypatch.undo()
+    intake.close()
+    assert desk.incident(open_one.incident).alert_occurrences == 4
+    assert desk.incident(resolved_one.incident).alert_occurrences == 3
 
 
 def test_the_interval_is_configurable(desk: ServiceDesk, clock: FakeClock) -> None:

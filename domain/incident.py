@@ -119,8 +119,9 @@ class Incident(AuditedAggregate):
         self.closed_at: datetime | None = None
         self.reopen_count = 0
         self.notes: list[dict[str, Any]] = []
-        self.alert_key: tuple[str, str] | None = None
-        """(source, dedup key) of the alert that opened it, if monitoring did."""
+        self.alert_source: str | None = None
+        """The monitoring system whose alert opened it, if one did."""
+        self.alert_dedup_key: str | None = None
         self.fingerprint: str | None = None
         self.recurrence_of: UUID | None = None
         self.recurrence_of_number: str | None = None
@@ -399,7 +400,8 @@ class Incident(AuditedAggregate):
         recurrence_of_number: str | None
 
         def apply(self, incident: "Incident") -> None:
-            incident.alert_key = (self.source, self.dedup_key)
+            incident.alert_source = self.source
+            incident.alert_dedup_key = self.dedup_key
             incident.fingerprint = self.fingerprint
             incident.recurrence_of = self.recurrence_of
             incident.recurrence_of_number = self.recurrence_of_number

@@ -97,9 +97,8 @@ def suggest(ctx: typer.Context,
     if json:
         print_json(ranked)
     else:
-        print_rows(ranked, SUGGESTION_COLUMNS, f"{len(ranked)} suggestion(s) for "
-                   f"{incident.number}; apply one with `tandem incident workaround "
-                   f"{incident.number} --text T --known-error PRB...`")
+        print_rows(ranked, SUGGESTION_COLUMNS,
+                   f"{len(ranked)} suggestion(s) for {incident.number}")
 
 
 def _read_json(file: Path) -> Any:

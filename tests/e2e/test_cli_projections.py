@@ -24,7 +24,7 @@ from tests.e2e.conftest import Cli
 
 STATUS_KEYS = {"name", "code_version", "serving_version", "generation", "position", "lag",
                "rebuild_needed"}
-NAMES = ["incidents", "problems", "known_errors", "timeline"]
+NAMES = ["incidents", "problems", "known_errors", "timeline", "recurrence"]
 
 
 def _arrange(database_url: str) -> list[str]:
@@ -91,7 +91,8 @@ def test_rebuild_one_then_all_switches_generations_and_keeps_every_row(cli: Cli)
     assert line.startswith(f"incidents: generation 2 (version 1) serving at position {logged} ")
     status, *lists = cli.json_all(reads)
     assert {row["name"]: (row["generation"], row["lag"]) for row in status} == {
-        "incidents": (2, 0), "problems": (1, 0), "known_errors": (1, 0), "timeline": (1, 0)}
+        "incidents": (2, 0), "problems": (1, 0), "known_errors": (1, 0), "timeline": (1, 0),
+        "recurrence": (1, 0)}
     assert lists == listed
 
     lines = _lines(cli.ok("projections", "rebuild", "--all").out)
@@ -100,7 +101,8 @@ def test_rebuild_one_then_all_switches_generations_and_keeps_every_row(cli: Cli)
     assert {row["name"]: (row["generation"], row["position"], row["lag"],
                           row["rebuild_needed"]) for row in status} == {
         "incidents": (3, logged, 0, False), "problems": (2, logged, 0, False),
-        "known_errors": (2, logged, 0, False), "timeline": (2, logged, 0, False)}
+        "known_errors": (2, logged, 0, False), "timeline": (2, logged, 0, False),
+        "recurrence": (2, logged, 0, False)}
     assert lists == listed
 
 

@@ -60,14 +60,14 @@ class AlertIntake:
             return results
 
     def tick(self) -> int:
-        """Flush if the interval is up (a server calls this on a timer); events written."""
+        """Flush if the interval is up (a server calls this on a timer); keys written."""
         with self._lock:
             if self._clock() - self._last_flush >= self._interval:
                 return self._flush()
             return 0
 
     def close(self) -> int:
-        """Write everything pending: the graceful stop. Events written."""
+        """Write everything pending: the graceful stop. Keys written."""
         with self._lock:
             return self._flush()
 
@@ -87,9 +87,10 @@ class AlertIntake:
             seen = self._pending[key][1].merged(seen)
         self._pending[key] = (alert, seen)
         self._pending_count += 1
+        result = AlertResult(AlertOutcome.ACCUMULATED, self._known[key])
         if self._pending_count >= self._flush_size:
             self._flush()
-        return AlertResult(AlertOutcome.ACCUMULATED, self._known[key])
+        return result
 
     def _flush(self, only: tuple[str, str] | None = None) -> int:
         """Write pending repeats (of one key, or all); on a failure the unwritten stay pending.

@@ -15,7 +15,7 @@ from domain.aggregate import Stamp
 from domain.alert import Alert, AlertOutcome, AlertResult, AlertRules, AlertStatus, Occurrences
 from domain.alert_correlation import AlertCorrelation
 from domain.errors import Conflict
-from domain.incident import Channel, Incident, IncidentState
+from domain.incident import ALERT_LIFECYCLE, Channel, Incident, IncidentState
 from domain.numbering import INCIDENT_PREFIX
 
 if TYPE_CHECKING:
@@ -23,8 +23,7 @@ if TYPE_CHECKING:
 
 RETRIES = 50
 TITLE_LENGTH = 160
-RECOVERABLE = (IncidentState.NEW, IncidentState.IN_PROGRESS, IncidentState.ON_HOLD,
-               IncidentState.RESOLVED)
+RECOVERABLE = ALERT_LIFECYCLE["record an alert recovery"]
 
 
 def receive(desk: "ServiceDesk", alert: Alert, *, rules: AlertRules,

@@ -19,7 +19,9 @@ from projections.store import PostgresReadStore, ReadStore, SqliteReadStore
 from projections.timeline import Timeline
 
 if TYPE_CHECKING:  # the Kafka client loads only when a relay is built
+    from adapters.alerts.intake import AlertIntake
     from adapters.kafka.relay import Relay
+    from adapters.recurrence_policy import RecurrencePolicy
 
 DEFAULT_DATABASE_URL = "sqlite:///var/tandem.db"
 TRANSCODER = "adapters.msgpack_codec:MsgpackTranscoder"
@@ -155,3 +157,23 @@ def kafka_relay(desk: ServiceDesk, store: ReadStore, *, bootstrap: str,
     return Relay(log=desk.recorder, mapper=desk.mapper,
                  positions=RelayPositions(store, f"kafka:{topic}"),
                  producer_factory=lambda: kafka_producer(bootstrap), topic=topic, owner=desk)
+
+
+def alert_intake(desk: ServiceDesk, config: TandemConfig) -> "AlertIntake":
+    """The process's alert intake with the `[alerts]` settings; `close()` it on shutdown."""
+    from adapters.alerts.intake import AlertIntake
+
+    return AlertIntake(desk, settings=config.alerts)
+
+
+def recurrence_policy(desk: ServiceDesk, runner: ProjectionRunner,
+                      config: TandemConfig) -> "RecurrencePolicy":
+    """The problem-candidate policy with the `[recurrence]` settings; each `tick()` first
+    catches `runner`'s read models up."""
+    from adapters.recurrence_policy import RecurrencePolicy
+
+    def read_models() -> ReadStore:
+        runner.catch_up()
+        return runner.store
+
+    return RecurrencePolicy(desk, read_models, settings=config.recurrence)

@@ -9,10 +9,9 @@ import typer
 
 from adapters.alerts.alertmanager import parse_alertmanager
 from adapters.alerts.generic import parse_generic
-from adapters.alerts.intake import AlertIntake
-from adapters.bootstrap import Settings
+from adapters.bootstrap import Settings, alert_intake, recurrence_policy
 from adapters.cli.context import print_json, print_rows, session
-from adapters.recurrence_policy import RecurrencePolicy, thresholds_of
+from adapters.recurrence_policy import thresholds_of
 from domain.errors import ValidationFailed
 from domain.service_desk import system_clock
 from projections.patterns import patterns
@@ -48,7 +47,7 @@ def receive(
     """Route a payload's alerts to incidents; repeats are written as occurrence counts."""
     alerts = PARSERS[payload_format](_read_json(file))
     s = session(ctx)
-    intake = AlertIntake(s.desk, settings=Settings.from_environment().config().alerts)
+    intake = alert_intake(s.desk, Settings.from_environment().config())
     try:
         results = intake.receive(alerts)
     finally:
@@ -79,8 +78,7 @@ def list_(ctx: typer.Context, json: Json = False) -> None:
 def tick(ctx: typer.Context) -> None:
     """Run the problem-candidate policy once: open problems for uncovered patterns."""
     s = session(ctx)
-    policy = RecurrencePolicy(s.desk, s.read_models,
-                              settings=Settings.from_environment().config().recurrence)
+    policy = recurrence_policy(s.desk, s.runner, Settings.from_environment().config())
     for problem in policy.tick():
         typer.echo(f"{problem.number} opened for {len(problem.incidents)} incident(s): "
                    f"{problem.title}")

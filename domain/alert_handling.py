@@ -70,8 +70,16 @@ def _open_incident_of(desk: "ServiceDesk", alert: Alert) -> Incident | None:
     if last is None:
         return None
     correlation = AlertCorrelation.resume(last)
-    incident = desk._get(Incident, correlation.incident, correlation.incident_number)
+    incident = _incident_of(desk, correlation)
     return incident if incident.is_open else None
+
+
+def _incident_of(desk: "ServiceDesk", correlation: AlertCorrelation) -> Incident:
+    """Loaded from its latest snapshot (one every 100 versions): an incident that monitoring
+    keeps firing on for days collects thousands of occurrence events."""
+    incident: object = desk.repository.get(correlation.incident)
+    assert isinstance(incident, Incident), f"{correlation.incident_number} is not an incident"
+    return incident
 
 
 def _route(desk: "ServiceDesk", alert: Alert, seen: Occurrences, rules: AlertRules,
@@ -83,7 +91,7 @@ def _route(desk: "ServiceDesk", alert: Alert, seen: Occurrences, rules: AlertRul
             return AlertResult(AlertOutcome.IGNORED, None)
         return _open(desk, alert, seen, rules, stamp, None, None)
     correlation = AlertCorrelation.resume(last)
-    incident = desk._get(Incident, correlation.incident, correlation.incident_number)
+    incident = _incident_of(desk, correlation)
     if alert.status is AlertStatus.RESOLVED:
         if incident.state not in RECOVERABLE:
             return AlertResult(AlertOutcome.IGNORED, incident.number)

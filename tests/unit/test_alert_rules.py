@@ -164,3 +164,19 @@ def test_an_invalid_generic_alert_names_its_field(change: dict[str, Any], field:
                                    "summary": "x", "fired_at": "2026-03-02T09:00:00Z",
                                    **change}]})
     assert refused.value.field == f"alerts[0].{field}"
+
+
+def test_an_incident_with_hundreds_of_alert_events_still_routes_from_its_snapshots(
+        desk: ServiceDesk, clock: FakeClock) -> None:
+    number = desk.receive_alert(alert(), rules=RULES).incident
+    assert number is not None
+    for _ in range(250):  # snapshots at versions 100 and 200
+        clock.advance(seconds=10)
+        desk.receive_alert(alert(), rules=RULES)
+    desk.resolve_incident(number, actor="bob", code="solution_provided", notes="Cleaned up")
+    clock.advance(minutes=10)
+
+    assert desk.receive_alert(alert(), rules=RULES).outcome is AlertOutcome.REOPENED
+    incident = desk.incident(number)
+    assert (incident.alert_occurrences, incident.version, incident.state.value) == (
+        252, 256, "in_progress")

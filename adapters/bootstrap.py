@@ -13,14 +13,17 @@ from projections.incidents import IncidentSummaries
 from projections.known_errors import KnownErrorIndex
 from projections.problems import ProblemSummaries
 from projections.projection import Projection
+from projections.recurrence import RecurrencePatterns
 from projections.runner import DEFAULT_BATCH, ProjectionRunner
 from projections.sla_clocks import SlaClocks
 from projections.store import PostgresReadStore, ReadStore, SqliteReadStore
 from projections.timeline import Timeline
 
-if TYPE_CHECKING:  # the Kafka client loads only when a relay or a projector is built
+if TYPE_CHECKING:  # the Kafka client and the alert libraries load only when used
+    from adapters.alerts.intake import AlertIntake
     from adapters.kafka.projector import KafkaProjector
     from adapters.kafka.relay import Relay
+    from adapters.recurrence_policy import RecurrencePolicy
 
 DEFAULT_DATABASE_URL = "sqlite:///var/tandem.db"
 TRANSCODER = "adapters.msgpack_codec:MsgpackTranscoder"
@@ -120,7 +123,7 @@ def all_projections(config: TandemConfig | None = None) -> list[Projection]:
     """Every read model; the SLA clocks follow the configuration (the defaults without one)."""
     sla = (config or TandemConfig()).sla
     return [IncidentSummaries(), ProblemSummaries(), KnownErrorIndex(), Timeline(),
-            SlaClocks(sla.rules(), config_digest=sla.digest)]
+            SlaClocks(sla.rules(), config_digest=sla.digest), RecurrencePatterns()]
 
 
 def projection_runner(desk: ServiceDesk, store: ReadStore, *, batch_size: int = DEFAULT_BATCH,
@@ -191,3 +194,21 @@ def kafka_projector(store: ReadStore, *, bootstrap: str, topic: str, group: str,
                           bootstrap=bootstrap, group_id=group, batch_size=batch_size,
                           consumer_config={"session_timeout_ms": session_ms,
                                            "heartbeat_interval_ms": max(100, session_ms // 4)})
+def alert_intake(desk: ServiceDesk, config: TandemConfig) -> "AlertIntake":
+    """The process's alert intake with the `[alerts]` settings; `close()` it on shutdown."""
+    from adapters.alerts.intake import AlertIntake
+
+    return AlertIntake(desk, settings=config.alerts)
+
+
+def recurrence_policy(desk: ServiceDesk, runner: ProjectionRunner,
+                      config: TandemConfig) -> "RecurrencePolicy":
+    """The problem-candidate policy with the `[recurrence]` settings; each `tick()` first
+    catches `runner`'s read models up."""
+    from adapters.recurrence_policy import RecurrencePolicy
+
+    def read_models() -> ReadStore:
+        runner.catch_up()
+        return runner.store
+
+    return RecurrencePolicy(desk, read_models, settings=config.recurrence)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from adapters.alerts.settings import AlertSettings, RecurrenceSettings
 from adapters.sla_config import SlaConfig
 
 
@@ -18,6 +19,8 @@ class TandemConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     sla: SlaConfig = Field(default_factory=SlaConfig)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    recurrence: RecurrenceSettings = Field(default_factory=RecurrenceSettings)
 
 
 def load_config(path: Path | None) -> TandemConfig:

@@ -45,6 +45,9 @@ def incident_view(incident: Incident) -> dict[str, Any]:
         "updated_at": _when(incident.modified_on),
         "resolved_at": _when(incident.resolved_at),
         "closed_at": _when(incident.closed_at),
+        "alert_occurrences": incident.alert_occurrences,
+        "recurrence_of": incident.recurrence_of_number,
+        "alert_recovered_at": _when(incident.alert_recovered_at),
     }
 
 

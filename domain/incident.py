@@ -125,6 +125,14 @@ class Incident(AuditedAggregate):
         self.notes: list[dict[str, Any]] = []
         self.sla_alerts: list[str] = []
         """`target:threshold` of every SLA warning and breach recorded, so each is recorded once."""
+        self.alert_source: str | None = None
+        """The monitoring system whose alert opened it, if one did."""
+        self.alert_dedup_key: str | None = None
+        self.fingerprint: str | None = None
+        self.recurrence_of: UUID | None = None
+        self.recurrence_of_number: str | None = None
+        self.alert_occurrences = 0
+        self.alert_recovered_at: datetime | None = None
 
     class Event(AuditedAggregate.Event):
         pass
@@ -402,6 +410,65 @@ class Incident(AuditedAggregate):
         if self.problem == problem:
             self._trigger(self.UnlinkedFromProblem, stamp=stamp, problem=problem)
 
+    # -- alerts (docs/alerts.md) ----------------------------------------------------------------
+
+    class AlertCorrelated(Event):
+        """Opened from an alert: which key, its symptom fingerprint, and the key's previous
+        incident when this one is a recurrence of it."""
+
+        source: str
+        dedup_key: str
+        fingerprint: str
+        labels: dict[str, str]
+        fired_at: datetime
+        recurrence_of: UUID | None
+        recurrence_of_number: str | None
+
+        def apply(self, incident: "Incident") -> None:
+            incident.alert_source = self.source
+            incident.alert_dedup_key = self.dedup_key
+            incident.fingerprint = self.fingerprint
+            incident.recurrence_of = self.recurrence_of
+            incident.recurrence_of_number = self.recurrence_of_number
+
+    class AlertOccurrencesRecorded(Event):
+        """`count` firings of the incident's alert between `first_at` and `last_at`."""
+
+        count: int
+        first_at: datetime
+        last_at: datetime
+
+        def apply(self, incident: "Incident") -> None:
+            incident.alert_occurrences += self.count
+            incident.alert_recovered_at = None
+
+    class AlertRecovered(Event):
+        """The monitoring tool reports the alert resolved; the incident itself is unchanged."""
+
+        recovered_at: datetime
+
+        def apply(self, incident: "Incident") -> None:
+            incident.alert_recovered_at = self.recovered_at
+
+    def correlate_alert(self, *, source: str, dedup_key: str, fingerprint: str,
+                        labels: dict[str, str], fired_at: datetime,
+                        recurrence_of: "Incident | None", stamp: Stamp) -> None:
+        check(ALERT_LIFECYCLE, "correlate an alert", record=self.number, state=self.state)
+        self._trigger(self.AlertCorrelated, stamp=stamp, source=source, dedup_key=dedup_key,
+                      fingerprint=fingerprint, labels=labels, fired_at=fired_at,
+                      recurrence_of=recurrence_of.id if recurrence_of else None,
+                      recurrence_of_number=recurrence_of.number if recurrence_of else None)
+
+    def record_alert_occurrences(self, *, count: int, first_at: datetime, last_at: datetime,
+                                 stamp: Stamp) -> None:
+        check(ALERT_LIFECYCLE, "record alert occurrences", record=self.number, state=self.state)
+        self._trigger(self.AlertOccurrencesRecorded, stamp=stamp, count=count,
+                      first_at=first_at, last_at=last_at)
+
+    def record_alert_recovery(self, *, recovered_at: datetime, stamp: Stamp) -> None:
+        check(ALERT_LIFECYCLE, "record an alert recovery", record=self.number, state=self.state)
+        self._trigger(self.AlertRecovered, stamp=stamp, recovered_at=recovered_at)
+
     def record_sla_warning(self, *, target: Target, threshold: int, reached_at: datetime,
                            due_at: datetime, stamp: Stamp) -> bool:
         """Record a warning threshold reached; False (and no event) if it already was."""
@@ -425,6 +492,15 @@ class Incident(AuditedAggregate):
                           reason=f"{target.value} SLA breached (due {due_at.isoformat()})",
                           stamp=stamp)
         return True
+
+
+ALERT_LIFECYCLE: dict[str, dict[IncidentState, IncidentState]] = {
+    "correlate an alert": staying([_S.NEW]),
+    "record alert occurrences": staying(OPEN_STATES),
+    "record an alert recovery": staying([*OPEN_STATES, _S.RESOLVED]),
+}
+"""What monitoring may record, by state; none of it moves the incident (reopening is the
+ordinary `reopen`)."""
 
 
 def _alert(target: Target, threshold: int) -> str:

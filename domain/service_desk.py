@@ -9,8 +9,10 @@ from eventsourcing.application import AggregateNotFoundError, Application, Repos
 from eventsourcing.persistence import RecordConflictError
 from eventsourcing.utils import Environment
 
+from domain import alert_handling, recurrence
 from domain import commands as cmd
 from domain.aggregate import AuditedAggregate, Stamp
+from domain.alert import Alert, AlertResult, AlertRules, Occurrences
 from domain.audit_seal import AUDIT_SEAL_ID, AuditSeal, extend_digest
 from domain.commands import validated
 from domain.errors import Conflict, NotFound, Refused
@@ -34,6 +36,7 @@ SNAPSHOT_INTERVAL = 100
 """Every 100th version of a record is also stored whole, so no read replays more than 99 events."""
 SEAL_BATCH = 1_000
 """Notifications read per query while sealing."""
+RECURRENCE_ACTOR = "system:recurrence"
 
 
 def system_clock() -> datetime:
@@ -277,6 +280,36 @@ class ServiceDesk(Application[UUID]):
         command = validated(cmd.GiveReason, **fields)
         return self._change_problem(ref, actor, expected_version, lambda prb, stamp: (
             prb.cancel(reason=command.reason, stamp=stamp)))
+
+    # -- monitoring and recurrence (docs/alerts.md) --------------------------------------------
+
+    def receive_alert(self, alert: Alert, *, rules: AlertRules | None = None,
+                      occurrences: Occurrences | None = None) -> AlertResult:
+        """Route an alert (standing for `occurrences` firings) to its key's incident: dedup,
+        reopen within the window, or a new incident linked as a recurrence."""
+        return alert_handling.receive(self, alert, rules=rules or AlertRules(),
+                                      occurrences=occurrences)
+
+    def receive_alert_repeats(self, batch: list[tuple[Alert, Occurrences]]
+                              ) -> list[AlertResult | None]:
+        """Many keys' accumulated repeats in one transaction, for keys whose incident is open;
+        None where the caller must use `receive_alert` (see domain/alert_handling.py)."""
+        return alert_handling.receive_repeats(self, batch)
+
+    def raise_problem_candidate(self, *, pattern: str, title: str, description: str,
+                                service: str | None, incidents: list[str],
+                                seen_raises: int) -> Problem | None:
+        """Open a problem for a recurring pattern unless one was raised since `seen_raises`."""
+        command = validated(cmd.OpenProblem, title=title, description=description,
+                            service=service, incidents=incidents)
+        return recurrence.raise_problem(
+            self, pattern=pattern, title=command.title, description=command.description,
+            service=command.service, incidents=command.incidents, seen_raises=seen_raises,
+            stamp=self._stamp(RECURRENCE_ACTOR))
+
+    def problem_candidates_raised(self, pattern: str) -> tuple[int, datetime | None]:
+        """How many problems the recurrence policy raised for `pattern`, and the last time."""
+        return recurrence.raised(self, pattern)
 
     # -- audit -------------------------------------------------------------------------------
 

@@ -60,6 +60,9 @@ _CHANGES: dict[type[Any], Callable[[Any, Row, Envelope], Row]] = {
     Incident.UnlinkedFromProblem: lambda e, row, _: {"problem": None},
     Incident.SlaWarningReached: lambda e, row, _: {},
     Incident.SlaBreached: lambda e, row, _: {},
+    Incident.AlertCorrelated: lambda e, row, _: {},
+    Incident.AlertOccurrencesRecorded: lambda e, row, _: {},
+    Incident.AlertRecovered: lambda e, row, _: {},
 }
 """The columns each event changes, given the row as it was."""
 

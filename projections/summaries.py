@@ -33,6 +33,11 @@ _LINES: dict[type[Any], Callable[[Any], str]] = {
         f"SLA {e.target.value} at {e.threshold}% (due {format_timestamp(e.due_at)})"),
     Incident.SlaBreached: lambda e: (
         f"SLA {e.target.value} breached (was due {format_timestamp(e.due_at)})"),
+    Incident.AlertCorrelated: lambda e: f"Alert {e.dedup_key} from {e.source}"
+                                        + (f", recurrence of {e.recurrence_of_number}"
+                                           if e.recurrence_of_number else ""),
+    Incident.AlertOccurrencesRecorded: lambda e: f"Alert fired {e.count} time(s)",
+    Incident.AlertRecovered: lambda e: "Alert recovered",
     Problem.Opened: lambda e: f"Opened {e.number}: {e.title}",
     Problem.IncidentLinked: lambda e: f"Incident {e.incident_number} linked",
     Problem.IncidentUnlinked: lambda e: "Incident unlinked",

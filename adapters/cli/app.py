@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from adapters.cli import audit, demo, incidents, problems, projections, relay, sla
+from adapters.cli import alerts, audit, demo, incidents, problems, projections, relay, sla
 from adapters.cli.context import Session
 from adapters.config import ConfigurationError
 from domain.errors import DomainError
@@ -23,6 +23,9 @@ app.add_typer(projections.app, name="projections")
 app.command("demo")(demo.run)
 app.add_typer(relay.app, name="relay")
 app.add_typer(sla.app, name="sla")
+app.add_typer(alerts.alert_app, name="alert")
+app.add_typer(alerts.recurrence_app, name="recurrence")
+incidents.app.command("suggest")(alerts.suggest)
 
 
 @app.callback()

@@ -24,7 +24,7 @@ from tests.e2e.conftest import Cli
 
 STATUS_KEYS = {"name", "code_version", "serving_version", "generation", "position", "lag",
                "rebuild_needed"}
-NAMES = ["incidents", "problems", "known_errors", "timeline", "sla_clocks"]
+NAMES = [projection.name for projection in all_projections()]
 CODE_VERSIONS = {projection.name: projection.version for projection in all_projections()}
 """The SLA clocks' version carries the digest of the (default) SLA configuration."""
 
@@ -95,7 +95,7 @@ def test_rebuild_one_then_all_switches_generations_and_keeps_every_row(cli: Cli)
     status, *lists = cli.json_all(reads)
     assert {row["name"]: (row["generation"], row["lag"]) for row in status} == {
         "incidents": (2, 0), "problems": (1, 0), "known_errors": (1, 0), "timeline": (1, 0),
-        "sla_clocks": (1, 0)}
+        "sla_clocks": (1, 0), "recurrence": (1, 0)}
     assert lists == listed
 
     lines = _lines(cli.ok("projections", "rebuild", "--all").out)
@@ -105,7 +105,7 @@ def test_rebuild_one_then_all_switches_generations_and_keeps_every_row(cli: Cli)
                           row["rebuild_needed"]) for row in status} == {
         "incidents": (3, logged, 0, False), "problems": (2, logged, 0, False),
         "known_errors": (2, logged, 0, False), "timeline": (2, logged, 0, False),
-        "sla_clocks": (2, logged, 0, False)}
+        "sla_clocks": (2, logged, 0, False), "recurrence": (2, logged, 0, False)}
     assert lists == listed
 
 

@@ -25,6 +25,7 @@ from projections.incidents import IncidentSummaries
 from projections.known_errors import KnownErrorIndex
 from projections.problems import ProblemSummaries
 from projections.projection import Envelope, Projection, Rows
+from projections.recurrence import RecurrencePatterns
 from projections.runner import ProjectionRunner
 from projections.sla_clocks import SlaClocks
 from projections.store import Dialect, ReadStore, SqliteReadStore
@@ -32,7 +33,7 @@ from projections.timeline import RECORD_EVENTS, Timeline
 from tests.conftest import FakeClock
 
 P = TypeVar("P", bound=Projection)
-NAMES = ("incidents", "problems", "known_errors", "timeline", "sla_clocks")
+NAMES = tuple(projection.name for projection in all_projections())
 
 
 # -- arranging a history and reading what the runner made of it -------------------------------
@@ -70,7 +71,7 @@ def snapshot(store: ReadStore) -> dict[str, list[tuple[Any, ...]]]:
     tables = {}
     with store.transaction() as cursor:
         for projection in (IncidentSummaries, ProblemSummaries, KnownErrorIndex, Timeline,
-                           SlaClocks):
+                           SlaClocks, RecurrencePatterns):
             generation = registry.serving(cursor, projection.name)
             assert generation is not None, f"{projection.name} has no serving generation"
             for table in projection.tables:
@@ -387,7 +388,8 @@ def test_a_new_code_version_is_built_beside_the_old_one_which_serves_until_the_s
     # The new release: the timeline's code is at version 2, its serving tables at version 1.
     upgraded = ProjectionRunner(
         log=desk.recorder, decode=desk.mapper.to_domain_event, store=read_store(),
-        projections=[TimelineV2() if isinstance(p, Timeline) else p for p in all_projections()],
+        projections=[TimelineV2() if isinstance(p, Timeline) else p
+                     for p in all_projections()],
         batch_size=10)
     status = {row["name"]: row for row in upgraded.status()}
     assert status["timeline"] == {
@@ -426,7 +428,9 @@ def test_a_new_code_version_is_built_beside_the_old_one_which_serves_until_the_s
     assert [g for g in generations(store) if g[0] == "timeline"] == [
         ("timeline", 2, 2, last_position(desk), registry.SERVING)]
     assert read_model_tables(store) == {"rm_incidents_g1", "rm_problems_g1",
-                                        "rm_known_errors_g1", "rm_timeline_g2", "rm_sla_clocks_g1"}
+                                        "rm_known_errors_g1", "rm_timeline_g2",
+                                        "rm_sla_clocks_g1", "rm_recurrence_incidents_g1",
+                                        "rm_recurrence_problems_g1"}
     assert snapshot(reader)["timeline"] == reference(desk, tmp_path)["timeline"]
     assert len(snapshot(reader)["timeline"]) == record_events(desk)
     upgraded.catch_up()  # the other read models read what was written during the rebuild

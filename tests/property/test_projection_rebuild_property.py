@@ -18,12 +18,14 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from adapters.alerts.generic import parse_generic
 from adapters.bootstrap import (
     all_projections,
     open_read_store,
     open_service_desk,
     projection_runner,
 )
+from domain.alert import Alert
 from domain.service_desk import ServiceDesk
 from projections import queries, registry
 from projections.projection import Envelope, Rows
@@ -93,6 +95,15 @@ def commands(world: World) -> dict[str, Command]:
                 **sd, title=f"Recurring outage {len(world.problems) + 1}", service="network",
                 incidents=linked).number)
         found["open a problem"] = open_problem
+    for key in ("db-01", "db-02"):
+        if len(incidents) < MAX_RECORDS:
+            def fire(data: st.DataObject, key: str = key) -> None:
+                result = desk.receive_alert(_alert(key, data.draw(st.integers(80, 99))))
+                if result.incident not in (None, *world.incidents):
+                    world.incidents.append(str(result.incident))
+            found[f"alert on {key} fires"] = fire
+        found[f"alert on {key} recovers"] = lambda _, key=key: desk.receive_alert(
+            _alert(key, 70, status="resolved"))
 
     for number, incident in incidents.items():
         state = incident.state.value
@@ -153,6 +164,13 @@ def commands(world: World) -> dict[str, Command]:
         if state == "resolved":
             found[f"close {number}"] = lambda _, p=number: desk.close_problem(p, **sd)
     return found
+
+
+def _alert(host: str, percent: int, status: str = "firing") -> Alert:
+    (alert,) = parse_generic({"source": "zabbix", "dedup_key": f"{host}/disk", "service": "storage",
+                              "summary": f"Disk {percent}% full on {host}", "status": status,
+                              "fired_at": "2026-03-02T08:00:00Z"})
+    return alert
 
 
 # -- the runner's side: catch-ups and crashes ------------------------------------------------

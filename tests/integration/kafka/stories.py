@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from domain.alert import Alert, AlertStatus
 from domain.service_desk import ServiceDesk
 
 ACTOR = "alice"
@@ -67,6 +68,11 @@ def every_event_type(desk: ServiceDesk) -> None:
     desk.close_incident(first, actor=ACTOR, code="solution_provided")
     second = desk.open_incident(actor=ACTOR, title="Duplicate ticket", service="storage").number
     desk.cancel_incident(second, actor=ACTOR, reason="duplicate")
+    firing = Alert(source="alertmanager", dedup_key="disk-full:db1", service="storage",
+                   summary="Disk full on db1", fired_at=desk.clock(),
+                   fingerprint="Disk full on <*>")
+    desk.receive_alert(firing)
+    desk.receive_alert(firing.model_copy(update={"status": AlertStatus.RESOLVED}))
     final = desk.open_problem(actor=ACTOR, title="Closed one", service="storage").number
     desk.add_problem_note(final, actor=ACTOR, text="cannot reproduce")
     desk.resolve_problem(final, actor=ACTOR, notes="went away")

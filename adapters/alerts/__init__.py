@@ -1,0 +1,1 @@
+"""Alert intake: payload parsers (Alertmanager, generic JSON) and the accumulating intake."""

@@ -17,7 +17,12 @@ from projections.runner import DEFAULT_BATCH, ProjectionRunner
 from projections.store import PostgresReadStore, ReadStore, SqliteReadStore
 from projections.timeline import Timeline
 
-if TYPE_CHECKING:  # the Kafka client loads only when a relay is built
+if TYPE_CHECKING:  # the Kafka client loads only when a relay is built, FastAPI when serving
+    from collections.abc import Sequence
+
+    from fastapi import APIRouter
+
+    from adapters.http.app import Api
     from adapters.kafka.relay import Relay
 
 DEFAULT_DATABASE_URL = "sqlite:///var/tandem.db"
@@ -153,3 +158,44 @@ def kafka_relay(desk: ServiceDesk, store: ReadStore, *, bootstrap: str,
     return Relay(log=desk.recorder, mapper=desk.mapper,
                  positions=RelayPositions(store, f"kafka:{topic}"),
                  producer_factory=lambda: kafka_producer(bootstrap), topic=topic, owner=desk)
+
+
+def admin_token(environ: Mapping[str, str] = os.environ) -> str | None:
+    """TANDEM_ADMIN_TOKEN: the admin's bearer token for the API, when set."""
+    return environ.get("TANDEM_ADMIN_TOKEN") or None
+
+
+def relay_settings(environ: Mapping[str, str] = os.environ) -> KafkaSettings | None:
+    """The relay `tandem serve` runs: only when TANDEM_KAFKA_BOOTSTRAP is set."""
+    if not environ.get("TANDEM_KAFKA_BOOTSTRAP"):
+        return None
+    return KafkaSettings.from_environment(environ)
+
+
+def open_api(database_url: str, *, config: TandemConfig, admin: str | None,
+             routers: "Sequence[APIRouter]" = (), clock: Clock = system_clock,
+             renew_admin_token: bool = False) -> "Api":
+    """The HTTP API on this store: commands, read models caught up by one runner, the
+    principals of `[auth]`, and the admin token (`admin`, or the one kept in the store)."""
+    from adapters.http.access import Access, token_hash
+    from adapters.http.admin_token import admin_token_hash
+    from adapters.http.app import Api, create_app
+    from adapters.http.idempotency import IdempotencyKeys
+    from adapters.http.reads import ReadModels
+
+    if store_environment(database_url)["PERSISTENCE_MODULE"] == "eventsourcing.popo":
+        raise ConfigurationError("TANDEM_DATABASE_URL: the API needs a SQLite or PostgreSQL "
+                                 "store, not memory://")
+    desk = open_service_desk(database_url, clock=clock)
+    reads = ReadModels(projection_runner(desk, open_read_store(database_url)), log=desk.recorder,
+                       open_store=lambda: open_read_store(database_url))
+    new_token = None
+    if admin is not None:
+        admin_hash = token_hash(admin)
+    else:
+        admin_hash, new_token = admin_token_hash(reads.store(), renew=renew_admin_token)
+    idempotency = IdempotencyKeys(reads.store)
+    app = create_app(desk=desk, reads=reads, idempotency=idempotency, routers=routers,
+                     access=Access(config.auth.principals, admin_hashes=[admin_hash]))
+    return Api(app=app, desk=desk, reads=reads, idempotency=idempotency,
+               new_admin_token=new_token)

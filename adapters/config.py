@@ -5,6 +5,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from adapters.http.access import AuthConfig
+
 
 class ConfigurationError(ValueError):
     """A setting is missing or malformed; the message names it."""
@@ -14,6 +16,9 @@ class TandemConfig(BaseModel):
     """Every section of `tandem.toml`; each section has built-in defaults."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    auth: AuthConfig = AuthConfig()
+    """`[auth]`: API principals, roles and token hashes (docs/http.md)."""
 
 
 def load_config(path: Path | None) -> TandemConfig:

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from adapters.cli import audit, demo, incidents, problems, projections, relay
+from adapters.cli import audit, demo, incidents, problems, projections, relay, serve
 from adapters.cli.context import Session
 from adapters.config import ConfigurationError
 from domain.errors import DomainError
@@ -22,6 +22,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(projections.app, name="projections")
 app.command("demo")(demo.run)
 app.add_typer(relay.app, name="relay")
+app.command("serve")(serve.run)
 
 
 @app.callback()

@@ -78,6 +78,8 @@ def _invalid(request: Request, error: Exception) -> JSONResponse:
     where = [str(part) for part in first.get("loc", ())]
     field = ".".join(where[1:]) if len(where) > 1 else (where[0] if where else "body")
     message = str(first.get("msg", "invalid"))
+    if first.get("type") == "json_invalid":
+        field, message = "body", "not valid JSON"
     if first.get("type") == "extra_forbidden" and field == "actor":
         message = "the actor is the authenticated principal: do not send one"
     return problem(request, 422, "invalid-input", f"{field}: {message[:1].lower()}{message[1:]}",

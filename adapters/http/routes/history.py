@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from adapters.audit.history import history, parse_moment
@@ -15,6 +15,9 @@ from domain.service_desk import ServiceDesk
 router = APIRouter(tags=["audit"])
 
 Auditor = Annotated[Principal, Depends(require(Permission.READ_HISTORY))]
+AsOf = Annotated[str | None, Query(
+    description="Only events up to this time: ISO 8601 with a zone (2026-03-02T09:00:00Z).",
+    json_schema_extra={"format": "date-time"})]
 
 
 def _history(request: Request, ref: str, as_of: str | None, stream_type: str
@@ -28,7 +31,7 @@ def _history(request: Request, ref: str, as_of: str | None, stream_type: str
 
 
 @router.get("/incidents/{ref}/history", response_model=list[HistoryEntry])
-def incident_history(ref: str, request: Request, who: Auditor, as_of: str | None = None
+def incident_history(ref: str, request: Request, who: Auditor, as_of: AsOf = None
                      ) -> JSONResponse:
     """Every event, oldest first, as `tandem audit history --json`; `as_of` (ISO 8601 with a
     zone) keeps only the events up to that moment."""
@@ -36,7 +39,7 @@ def incident_history(ref: str, request: Request, who: Auditor, as_of: str | None
 
 
 @router.get("/problems/{ref}/history", response_model=list[HistoryEntry])
-def problem_history(ref: str, request: Request, who: Auditor, as_of: str | None = None
+def problem_history(ref: str, request: Request, who: Auditor, as_of: AsOf = None
                     ) -> JSONResponse:
     """A problem's events, as `tandem audit history --json`."""
     return JSONResponse(_history(request, ref, as_of, "Problem"))

@@ -122,6 +122,13 @@ def test_refusals_are_problem_json_naming_the_record_state_or_field(
     assert blank.status_code == 422
     assert blank.json()["field"] == "title"
 
+    nul = admin.post("/incidents", json={"title": "a\u0000b", "service": "email"})
+    assert nul.status_code == 422  # PostgreSQL text cannot hold it: it would stop projections
+    assert nul.json()["field"] == "title"
+
+    not_json = admin.post("/incidents", content=b"{", headers={"content-type": "application/json"})
+    assert (not_json.status_code, not_json.json()["field"]) == (422, "body")
+
     unknown = admin.get("/incidents/INC0009999")
     assert unknown.status_code == 404
     assert "INC0009999" in unknown.json()["detail"]

@@ -1,7 +1,7 @@
 """`python -m benchmarks [--quick] [--only sqlite|postgres] [--lifecycles N] [--profile]`:
 the ServiceDesk benchmark, then the audit benchmark (which takes --quick and --only),
 then the projection rebuild benchmark (--quick, --only, --rounds, --profile), then the Kafka
-relay benchmark (--quick), then the HTTP API benchmark (--quick, --requests)."""
+relay benchmark (--quick), then the HTTP API benchmark (--quick)."""
 
 import sys
 

@@ -1,9 +1,12 @@
 """A real uvicorn server on a free port, in a thread, over a real store; clients per role."""
 
+import signal
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,6 +18,7 @@ from adapters.config import TandemConfig
 from adapters.http.access import AuthConfig, PrincipalConfig, Role, token_hash
 from adapters.http.app import Api
 from adapters.http.server import Jobs, PeriodicJob
+from tests.e2e.conftest import TANDEM
 
 ADMIN_TOKEN = "admin-token-for-tests"
 ROLE_TOKENS = {role: f"token-of-a-{role.value}" for role in Role}
@@ -64,6 +68,35 @@ class ApiServer:
     def client(self, token: str | None = ADMIN_TOKEN, **options: Any) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=30, **options)
+
+
+SERVE_STARTUP_TIMEOUT_S = 30.0
+
+
+class Served:
+    """A `tandem serve` subprocess on a free port; its stdout lines so far."""
+
+    def __init__(self, tmp_path: Path, env: dict[str, str]) -> None:
+        assert TANDEM is not None
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [TANDEM, "serve", "--port", str(self.port)], cwd=tmp_path, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + SERVE_STARTUP_TIMEOUT_S
+        while True:
+            assert self.process.poll() is None, self.process.communicate()
+            assert time.monotonic() < deadline, "tandem serve did not answer /health"
+            try:
+                if httpx.get(f"{self.url}/health").status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.05)
+
+    def stop(self) -> tuple[int, str]:
+        self.process.send_signal(signal.SIGTERM)
+        out, _ = self.process.communicate(timeout=30)
+        return self.process.returncode, out
 
 
 @pytest.fixture

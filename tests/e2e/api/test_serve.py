@@ -1,43 +1,12 @@
 """`tandem serve` as a user starts it: first-start admin token, /health, SIGTERM exits 0."""
 
 import os
-import signal
-import subprocess
-import time
 from pathlib import Path
 
 import httpx
 
-from tests.e2e.api.conftest import free_port
-from tests.e2e.conftest import TANDEM, base_environment
-
-STARTUP_TIMEOUT_S = 30.0
-
-
-class Served:
-    """A `tandem serve` subprocess on a free port; its stdout lines so far."""
-
-    def __init__(self, tmp_path: Path, env: dict[str, str]) -> None:
-        assert TANDEM is not None
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [TANDEM, "serve", "--port", str(self.port)], cwd=tmp_path, env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            assert self.process.poll() is None, self.process.communicate()
-            assert time.monotonic() < deadline, "tandem serve did not answer /health"
-            try:
-                if httpx.get(f"{self.url}/health").status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-
-    def stop(self) -> tuple[int, str]:
-        self.process.send_signal(signal.SIGTERM)
-        out, _ = self.process.communicate(timeout=30)
-        return self.process.returncode, out
+from tests.e2e.api.conftest import Served
+from tests.e2e.conftest import base_environment
 
 
 def test_first_start_prints_an_admin_token_that_keeps_working_after_a_restart(

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from adapters.cli import audit, demo, incidents, problems, projections, relay, serve
+from adapters.cli import audit, demo, incidents, problems, projections, relay, serve, token
 from adapters.cli.context import Session
 from adapters.config import ConfigurationError
 from domain.errors import DomainError
@@ -23,6 +23,7 @@ app.add_typer(projections.app, name="projections")
 app.command("demo")(demo.run)
 app.add_typer(relay.app, name="relay")
 app.command("serve")(serve.run)
+app.add_typer(token.app, name="token")
 
 
 @app.callback()

@@ -1,7 +1,7 @@
 """`tandem serve`: the API, the projection runner and, when configured, the Kafka relay."""
 
 import logging
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,10 +13,10 @@ from adapters.bootstrap import (
     open_read_store,
     relay_settings,
 )
-from adapters.http.app import Api
-from adapters.http.server import PeriodicJob, serve
-from adapters.kafka.topics import ensure_topics
-from adapters.kafka.wire import dead_letter_topic
+
+if TYPE_CHECKING:  # FastAPI and uvicorn load when the server starts, not with every command
+    from adapters.http.app import Api
+    from adapters.http.server import PeriodicJob
 
 PROJECTION_POLL_S = 0.2
 RELAY_POLL_S = 0.5
@@ -31,6 +31,8 @@ def run(
         "once); the old one stops working.")] = False,
 ) -> None:
     """Serve the HTTP API until SIGTERM (docs/http.md); /health answers without a token."""
+    from adapters.http.server import PeriodicJob, serve
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = Settings.from_environment()
     api = open_api(settings.database_url, config=settings.config(), admin=admin_token(),
@@ -52,8 +54,12 @@ def run(
     typer.echo("stopped")
 
 
-def _relay_jobs(api: Api, database_url: str) -> list[PeriodicJob]:
+def _relay_jobs(api: "Api", database_url: str) -> list["PeriodicJob"]:
     """The Kafka relay, when TANDEM_KAFKA_BOOTSTRAP is set; its lag goes to /metrics."""
+    from adapters.http.server import PeriodicJob
+    from adapters.kafka.topics import ensure_topics
+    from adapters.kafka.wire import dead_letter_topic
+
     kafka = relay_settings()
     if kafka is None:
         return []

@@ -93,7 +93,15 @@ def _api(request: Request, error: Exception) -> JSONResponse:
 
 
 def _http(request: Request, error: Exception) -> JSONResponse:
+    """No such path or method: said only to a known caller, so that nothing but /health
+    answers without a token."""
     assert isinstance(error, StarletteHTTPException)
+    from adapters.http.auth import authenticate  # auth raises this module's ApiError
+
+    try:
+        authenticate(request)
+    except ApiError as unknown:
+        return _api(request, unknown)
     kind = {404: "no-such-endpoint", 405: "method-not-allowed"}.get(error.status_code, "http")
     return problem(request, error.status_code, kind, str(error.detail),
                    headers=dict(error.headers or {}))

@@ -152,8 +152,12 @@ def test_without_a_known_token_every_endpoint_answers_401(server: ApiServer) -> 
                 assert answer.headers["content-type"] == "application/problem+json"
 
 
-def test_health_answers_without_a_token(server: ApiServer) -> None:
-    with server.client(None) as anonymous:
+def test_health_answers_without_a_token_and_nothing_else_does(server: ApiServer) -> None:
+    with server.client(None) as anonymous, server.client() as admin:
         answer = anonymous.get("/health")
-    assert answer.status_code == 200
-    assert answer.json()["status"] == "ok"
+        assert answer.status_code == 200
+        assert answer.json()["status"] == "ok"
+        assert anonymous.get("/no/such/path").status_code == 401
+        assert anonymous.delete("/incidents").status_code == 401
+        assert admin.get("/no/such/path").status_code == 404
+        assert admin.delete("/incidents").status_code == 405

@@ -14,10 +14,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: install  ## the scripted demo day (until the API lands: `tandem serve`)
-	$(BIN)/tandem demo
+run: install  ## the HTTP API on http://127.0.0.1:8000, store var/tandem.db (docs/http.md)
+	$(BIN)/tandem serve
 
-demo: run
+demo: install  ## the scripted demo day
+	$(BIN)/tandem demo
 
 test: install
 	$(BIN)/pytest -q -m "not soak"

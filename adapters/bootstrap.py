@@ -19,8 +19,13 @@ from projections.sla_clocks import SlaClocks
 from projections.store import PostgresReadStore, ReadStore, SqliteReadStore
 from projections.timeline import Timeline
 
-if TYPE_CHECKING:  # the Kafka client and the alert libraries load only when used
+if TYPE_CHECKING:  # the Kafka client, alert libraries and FastAPI load only when used
+    from collections.abc import Sequence
+
+    from fastapi import APIRouter
+
     from adapters.alerts.intake import AlertIntake
+    from adapters.http.app import Api
     from adapters.kafka.projector import KafkaProjector
     from adapters.kafka.relay import Relay
     from adapters.recurrence_policy import RecurrencePolicy
@@ -194,6 +199,8 @@ def kafka_projector(store: ReadStore, *, bootstrap: str, topic: str, group: str,
                           bootstrap=bootstrap, group_id=group, batch_size=batch_size,
                           consumer_config={"session_timeout_ms": session_ms,
                                            "heartbeat_interval_ms": max(100, session_ms // 4)})
+
+
 def alert_intake(desk: ServiceDesk, config: TandemConfig) -> "AlertIntake":
     """The process's alert intake with the `[alerts]` settings; `close()` it on shutdown."""
     from adapters.alerts.intake import AlertIntake
@@ -212,3 +219,44 @@ def recurrence_policy(desk: ServiceDesk, runner: ProjectionRunner,
         return runner.store
 
     return RecurrencePolicy(desk, read_models, settings=config.recurrence)
+
+
+def admin_token(environ: Mapping[str, str] = os.environ) -> str | None:
+    """TANDEM_ADMIN_TOKEN: the admin's bearer token for the API, when set."""
+    return environ.get("TANDEM_ADMIN_TOKEN") or None
+
+
+def relay_settings(environ: Mapping[str, str] = os.environ) -> KafkaSettings | None:
+    """The relay `tandem serve` runs: only when TANDEM_KAFKA_BOOTSTRAP is set."""
+    if not environ.get("TANDEM_KAFKA_BOOTSTRAP"):
+        return None
+    return KafkaSettings.from_environment(environ)
+
+
+def open_api(database_url: str, *, config: TandemConfig, admin: str | None,
+             routers: "Sequence[APIRouter]" = (), clock: Clock = system_clock,
+             renew_admin_token: bool = False) -> "Api":
+    """The HTTP API on this store: commands, read models caught up by one runner, the
+    principals of `[auth]`, and the admin token (`admin`, or the one kept in the store)."""
+    from adapters.http.access import Access, token_hash
+    from adapters.http.admin_token import admin_token_hash
+    from adapters.http.app import Api, create_app
+    from adapters.http.idempotency import IdempotencyKeys
+    from adapters.http.reads import ReadModels
+
+    if store_environment(database_url)["PERSISTENCE_MODULE"] == "eventsourcing.popo":
+        raise ConfigurationError("TANDEM_DATABASE_URL: the API needs a SQLite or PostgreSQL "
+                                 "store, not memory://")
+    desk = open_service_desk(database_url, clock=clock)
+    reads = ReadModels(projection_runner(desk, open_read_store(database_url)), log=desk.recorder,
+                       open_store=lambda: open_read_store(database_url))
+    new_token = None
+    if admin is not None:
+        admin_hash = token_hash(admin)
+    else:
+        admin_hash, new_token = admin_token_hash(reads.store(), renew=renew_admin_token)
+    idempotency = IdempotencyKeys(reads.store)
+    app = create_app(desk=desk, reads=reads, idempotency=idempotency, routers=routers,
+                     access=Access(config.auth.principals, admin_hashes=[admin_hash]))
+    return Api(app=app, desk=desk, reads=reads, idempotency=idempotency,
+               new_admin_token=new_token)

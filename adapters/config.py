@@ -6,6 +6,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from adapters.alerts.settings import AlertSettings, RecurrenceSettings
+from adapters.http.access import AuthConfig
 from adapters.sla_config import SlaConfig
 
 
@@ -21,6 +22,8 @@ class TandemConfig(BaseModel):
     sla: SlaConfig = Field(default_factory=SlaConfig)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     recurrence: RecurrenceSettings = Field(default_factory=RecurrenceSettings)
+    auth: AuthConfig = AuthConfig()
+    """`[auth]`: API principals, roles and token hashes (docs/http.md)."""
 
 
 def load_config(path: Path | None) -> TandemConfig:

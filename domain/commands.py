@@ -3,6 +3,7 @@
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -15,12 +16,24 @@ from domain.errors import ValidationFailed
 from domain.incident import Channel, EscalationKind, HoldReason, ResolutionCode
 from domain.sla import BREACH, Target
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=160)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+
+def _no_nul(text: str) -> str:
+    """PostgreSQL text cannot hold NUL: one in an event would stop the read models there."""
+    if "\x00" in text:
+        raise ValueError("must not contain the NUL character (U+0000)")
+    return text
+
+
+NoNul = AfterValidator(_no_nul)
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+                 NoNul]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=160),
+                  NoNul]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
+                 NoNul]
 Actor = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Level = Annotated[int, Field(ge=1, le=3)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000), NoNul]
 
 
 class Command(BaseModel):

@@ -211,14 +211,18 @@ class ServiceDesk(Application[UUID]):
         assert isinstance(opened, Problem)
         return opened
 
-    def link_incident(self, problem_ref: str, incident_ref: str, *, actor: str) -> Problem:
+    def link_incident(self, problem_ref: str, incident_ref: str, *, actor: str,
+                      expected_version: int | None = None) -> Problem:
         problem, incident = self.problem(problem_ref), self.incident(incident_ref)
+        self._expect(problem, expected_version)
         _link(problem, incident, self._stamp(actor))
         self._save(problem, incident)
         return problem
 
-    def unlink_incident(self, problem_ref: str, incident_ref: str, *, actor: str) -> Problem:
+    def unlink_incident(self, problem_ref: str, incident_ref: str, *, actor: str,
+                        expected_version: int | None = None) -> Problem:
         problem, incident = self.problem(problem_ref), self.incident(incident_ref)
+        self._expect(problem, expected_version)
         stamp = self._stamp(actor)
         problem.unlink_incident(incident=incident.id, incident_number=incident.number,
                                 stamp=stamp)

@@ -5,7 +5,18 @@ from typing import Annotated
 
 import typer
 
-from adapters.cli import alerts, audit, demo, incidents, problems, projections, relay, sla
+from adapters.cli import (
+    alerts,
+    audit,
+    demo,
+    incidents,
+    problems,
+    projections,
+    relay,
+    serve,
+    sla,
+    token,
+)
 from adapters.cli.context import Session
 from adapters.config import ConfigurationError
 from domain.errors import DomainError
@@ -26,6 +37,8 @@ app.add_typer(sla.app, name="sla")
 app.add_typer(alerts.alert_app, name="alert")
 app.add_typer(alerts.recurrence_app, name="recurrence")
 incidents.app.command("suggest")(alerts.suggest)
+app.command("serve")(serve.run)
+app.add_typer(token.app, name="token")
 
 
 @app.callback()

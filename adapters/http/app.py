@@ -1,0 +1,111 @@
+"""The app factory: the wired objects in, a FastAPI app out (wiring stays in bootstrap)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from adapters.http import errors
+from adapters.http.access import Access
+from adapters.http.errors import PROBLEM_JSON, ProblemDetails
+from adapters.http.idempotency import IdempotencyKeys
+from adapters.http.metrics import Metrics, MetricsMiddleware
+from adapters.http.reads import ReadModels
+from adapters.http.routes import history, incidents, problems, queues, service
+from domain.service_desk import ServiceDesk
+
+ROUTERS = (service.router, incidents.router, history.router, problems.router, queues.router)
+"""Every area's router; a new area (SLA, alerts, recurrence, suggestions) adds one module and
+passes its router in `routers`."""
+_ERRORS = {"401": "No token, or an unknown one", "403": "A role of yours lacks the permission",
+           "404": "No such record", "409": "Illegal transition, refusal, or stale version",
+           "422": "Invalid input; `field` names it"}
+
+
+def create_app(*, desk: ServiceDesk, reads: ReadModels, access: Access,
+               idempotency: IdempotencyKeys, routers: Sequence[APIRouter] = ()) -> FastAPI:
+    """The API over one ServiceDesk and its read models; nothing but /health without a token."""
+    app = FastAPI(title="Tandem", version="1", docs_url=None, redoc_url=None,
+                  openapi_url=None, summary="Event-sourced incident and problem management")
+    app.state.desk = desk
+    app.state.reads = reads
+    app.state.access = access
+    app.state.idempotency = idempotency
+    app.state.metrics = Metrics(reads)
+    errors.install(app)
+    for router in (*ROUTERS, *routers):
+        app.include_router(router)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, summary=app.summary,
+                                 routes=app.routes)
+            app.openapi_schema = _document_auth_and_errors(schema)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
+    return app
+
+
+def _describe_text_rules(schema: Any) -> None:
+    """Command text is stripped before its length is checked and never holds NUL: say so in
+    patterns, so that generated clients (and schemathesis) do not take those for valid."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "string" and "maxLength" in schema:
+            if schema.get("minLength", 0) >= 1:
+                schema.setdefault("pattern", r"^[^\u0000]*[^\s\u0000][^\u0000]*$")
+            else:
+                schema.setdefault("pattern", r"^[^\u0000]*$")
+        for value in schema.values():
+            _describe_text_rules(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _describe_text_rules(value)
+
+
+def _document_auth_and_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Bearer auth everywhere but /health; each operation's problem+json error answers."""
+    components = schema.setdefault("components", {})
+    components.setdefault("schemas", {})["ProblemDetails"] = ProblemDetails.model_json_schema()
+    for model in components["schemas"].values():
+        _describe_text_rules(model)
+    components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+    problem_body = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            if path == "/health":
+                operation["security"] = []
+                continue
+            operation["security"] = [{"bearer": []}]
+            codes = ["401", "403", "422"]
+            if "{" in path or (path, method) == ("/problems", "post"):  # names incidents
+                codes.append("404")
+            if method == "post":
+                codes.append("409")
+            for code in codes:
+                operation["responses"][code] = {"description": _ERRORS[code],
+                                                "content": problem_body}
+    return schema
+
+
+@dataclass
+class Api:
+    """A wired API and what `tandem serve` runs beside it."""
+
+    app: FastAPI
+    desk: ServiceDesk
+    reads: ReadModels
+    idempotency: IdempotencyKeys
+    new_admin_token: str | None = None
+    """Made by this start (first start without TANDEM_ADMIN_TOKEN): print it once."""
+
+    @property
+    def metrics(self) -> Metrics:
+        found: Metrics = self.app.state.metrics
+        return found
+
+    def close(self) -> None:
+        self.reads.close()

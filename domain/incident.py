@@ -93,6 +93,17 @@ _ESCALATION_STEPS = {
 class Incident(AuditedAggregate):
     """An unplanned interruption or degradation of a service, and its handling."""
 
+    class_version = 2
+    """Of the snapshot state: version 2 added the SLA and alert attributes."""
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A snapshot taken before SLA clocks and alert intake existed loads with their defaults."""
+        state.update({"sla_alerts": [], "alert_source": None, "alert_dedup_key": None,
+                      "fingerprint": None, "recurrence_of": None,
+                      "recurrence_of_number": None, "alert_occurrences": 0,
+                      "alert_recovered_at": None})
+
     def __init__(self) -> None:
         super().__init__()
         self.number = ""

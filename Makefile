@@ -21,7 +21,7 @@ demo: install  ## the scripted demo day
 	$(BIN)/tandem demo
 
 test: install
-	$(BIN)/pytest -q -m "not soak"
+	$(BIN)/pytest -q -m "not soak" --durations=15
 
 soak: install  ## none yet: exit 5 ("no tests") is not a failure here
 	$(BIN)/pytest -q -m soak || [ $$? -eq 5 ]

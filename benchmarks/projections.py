@@ -601,7 +601,7 @@ def check_rows(catch_up: Pass, builder: LogBuilder) -> None:
     expected = {"incidents": builder.incidents, "problems": builder.problems,
                 "known_errors": builder.problems,
                 "timeline": builder.events - builder.incidents - builder.problems - 2,
-                "sla_clocks": 2 * builder.incidents}
+                "sla_clocks": 2 * builder.incidents, "recurrence": builder.incidents}
     if rows != expected:
         raise AssertionError(f"the rebuild's read models hold {rows}, expected {expected}")
 

@@ -23,6 +23,9 @@ CODE_VERSION = 1
 DIGEST_SPACE = 10**8
 """version = CODE_VERSION x 10^8 + the configuration digest's first 6 hex digits (< 10^8)."""
 MICROSECOND = timedelta(microseconds=1)
+PENDING = "pending"
+"""A running clock's due time not computed yet: done once per batch, not at every event (in a
+rebuild most clocks start and stop inside one batch and never need it)."""
 
 COLUMNS = (
     ("clock", "TEXT"), ("incident_id", "TEXT NOT NULL"), ("target", "TEXT NOT NULL"),
@@ -70,17 +73,24 @@ class SlaClocks(Projection):
         rows = tables["sla_clocks"]
         rows.prefetch((clock_key(envelope.stream_id, target),) for envelope in batch
                       for target in Target if isinstance(envelope.event, Incident.Event))
+        touched: dict[str, Row] = {}
         for envelope in batch:
             event = envelope.event
             if type(event) is Incident.Opened:
                 for target in Target:
-                    rows.put(self._opened(event, envelope, target))
+                    opened = self._opened(event, envelope, target)
+                    rows.put(opened)
+                    touched[opened["clock"]] = opened
             elif isinstance(event, Incident.Event):
                 for target in Target:
                     row = rows.get(clock_key(envelope.stream_id, target))
                     if row is not None:
                         self._change(row, target, event)
                         rows.update(row["clock"], version=event.originator_version)
+                        touched[row["clock"]] = row
+        for row in touched.values():
+            if row["due_at"] == PENDING:
+                _schedule(row, self.policy(row))
 
     def policy(self, row: Row) -> SlaPolicy:
         return self.rules.policy(row["priority"], row["service"])
@@ -155,7 +165,7 @@ class SlaClocks(Projection):
         threshold = e.threshold if isinstance(e, Incident.SlaWarningReached) else BREACH
         row["alerts"] = ",".join(map(str, sorted({*recorded(row), threshold})))
         if row["state"] == RUNNING:
-            _schedule(row, self.policy(row))
+            row["due_at"] = PENDING
 
     def _settle(self, row: Row, target: Target, old: SlaPolicy, when: datetime) -> None:
         """Re-target and pause or resume a moving clock after the priority or hold changed;
@@ -178,8 +188,7 @@ class SlaClocks(Projection):
 
 
 def _run(row: Row, policy: SlaPolicy, since: datetime) -> None:
-    row["state"], row["since"] = RUNNING, format_timestamp(since)
-    _schedule(row, policy)
+    row["state"], row["since"], row["due_at"] = RUNNING, format_timestamp(since), PENDING
 
 
 def _schedule(row: Row, policy: SlaPolicy) -> None:
@@ -205,8 +214,14 @@ def _schedule(row: Row, policy: SlaPolicy) -> None:
 def _halt(row: Row, policy: SlaPolicy, when: datetime) -> None:
     """Stop counting at `when`: the running time joins the elapsed time."""
     if row["state"] == RUNNING:
-        row["elapsed_us"] += micros(business_time(policy.calendar, at(row["since"]), when))
-        if row["breached_at"] is None and row["due_at"] <= format_timestamp(when):
+        ran = micros(business_time(policy.calendar, at(row["since"]), when))
+        # The due time is only needed when this run reached it (then it is the breach time).
+        if row["due_at"] == PENDING and (row["breached_at"] is None
+                                         and row["elapsed_us"] + ran >= row["target_us"]):
+            _schedule(row, policy)
+        row["elapsed_us"] += ran
+        if (row["breached_at"] is None and row["due_at"] != PENDING
+                and row["due_at"] <= format_timestamp(when)):
             row["breached_at"] = row["due_at"]
     row["since"] = row["due_at"] = row["alert_at"] = None
 

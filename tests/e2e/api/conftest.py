@@ -23,7 +23,7 @@ from tests.e2e.conftest import TANDEM
 ADMIN_TOKEN = "admin-token-for-tests"
 ROLE_TOKENS = {role: f"token-of-a-{role.value}" for role in Role}
 NAMES = {Role.REPORTER: "rita", Role.AGENT: "alex", Role.MANAGER: "mona",
-         Role.AUDITOR: "audrey", Role.ADMIN: "ada"}
+         Role.AUDITOR: "audrey", Role.ADMIN: "ada", Role.MONITOR: "prometheus"}
 CONFIG = TandemConfig(auth=AuthConfig(principals=[
     PrincipalConfig(name=NAMES[role], roles=[role], token_sha256=token_hash(token))
     for role, token in ROLE_TOKENS.items()]))

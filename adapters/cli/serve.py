@@ -33,10 +33,11 @@ def run(
         "--new-admin-token", help="Replace the stored admin token with a new one (printed "
         "once); the old one stops working.")] = False,
     sla_interval: Annotated[float, typer.Option(
-        min=0.1, help="Seconds between SLA monitor passes.")] = SLA_EVERY_S,
+        min=0, help="Seconds between SLA monitor passes; 0: this server runs none.")]
+    = SLA_EVERY_S,
     recurrence_interval: Annotated[float, typer.Option(
-        min=0.1, help="Seconds between recurrence policy passes (when "
-        "[recurrence] problem_candidates is on).")] = RECURRENCE_EVERY_S,
+        min=0, help="Seconds between recurrence policy passes (when [recurrence] "
+        "problem_candidates is on); 0: this server runs none.")] = RECURRENCE_EVERY_S,
 ) -> None:
     """Serve the HTTP API until SIGTERM (docs/http.md); /health answers without a token."""
     from adapters.http.jobs import alert_intake_job, recurrence_job, sla_monitor_job
@@ -48,7 +49,7 @@ def run(
                    renew_admin_token=new_admin_token)
     jobs = [PeriodicJob("projections", PROJECTION_POLL_S, api.reads.catch_up),
             PeriodicJob("idempotency-purge", PURGE_EVERY_S, api.idempotency.purge),
-            sla_monitor_job(api, every=sla_interval),
+            *sla_monitor_job(api, every=sla_interval),
             *recurrence_job(api, every=recurrence_interval),
             alert_intake_job(api),
             *_relay_jobs(api, settings.database_url)]

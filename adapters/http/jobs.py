@@ -16,26 +16,32 @@ INTAKE_TICK_S = 1.0
 """How often the alert intake checks whether its flush interval is up."""
 
 
-def sla_monitor_job(api: Api, *, every: float) -> PeriodicJob:
+def sla_monitor_job(api: Api, *, every: float) -> list[PeriodicJob]:
     """One monitor pass per turn, against the clocks caught up (and rebuilt if the `[sla]`
-    configuration changed): records warnings and breaches, escalates breaches."""
+    configuration changed): records warnings and breaches, escalates breaches. `every` 0: off.
+
+    The runner is held only to refresh the clocks; the pass reads them through this thread's
+    own connection, so API reads are not kept waiting while it writes a long backlog."""
+    if not every:
+        return []
     rules = api.app.state.sla_rules
 
     def run() -> None:
         with api.reads.runner_alone() as runner:
-            store = refresh_clocks(runner)
-            recorded = SlaMonitor(api.desk, store, rules).tick(api.desk.clock())
+            refresh_clocks(runner)
+        recorded = SlaMonitor(api.desk, api.reads.store(), rules).tick(api.desk.clock())
         for item in recorded:
             log.info("%s", item.line())
             api.metrics.sla_recorded.labels(item.target,
                                             "breach" if item.breach else "warning").inc()
 
-    return PeriodicJob("sla-monitor", every, run)
+    return [PeriodicJob("sla-monitor", every, run)]
 
 
 def recurrence_job(api: Api, *, every: float) -> list[PeriodicJob]:
-    """The problem-candidate policy, when `[recurrence] problem_candidates` is on."""
-    if not api.config.recurrence.problem_candidates:
+    """The problem-candidate policy, when `[recurrence] problem_candidates` is on and `every`
+    is not 0."""
+    if not every or not api.config.recurrence.problem_candidates:
         return []
     policy = RecurrencePolicy(api.desk, api.reads.fresh, settings=api.config.recurrence,
                               clock=api.desk.clock)

@@ -1,5 +1,6 @@
 """The alert webhooks, live: a storm becomes few incidents, a bad payload writes nothing."""
 
+from collections.abc import Callable
 from typing import Any
 
 from adapters.http.access import Role
@@ -21,7 +22,8 @@ def _alertmanager(keys: list[str], *, status: str = "firing") -> dict[str, Any]:
 
 
 def test_an_alertmanager_storm_becomes_one_incident_per_key_with_exact_counts(
-        server: ApiServer) -> None:
+        start_server: Callable[[str], ApiServer], store_url: str) -> None:
+    server = start_server(store_url)
     storm = [KEYS[i % len(KEYS)] for i in range(REQUESTS * PER_REQUEST)]
     with server.client(ROLE_TOKENS[Role.MONITOR]) as monitor, server.client() as admin:
         answers = [monitor.post("/alerts/alertmanager", json=_alertmanager(

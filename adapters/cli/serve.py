@@ -40,7 +40,7 @@ def run(
         "problem_candidates is on); 0: this server runs none.")] = RECURRENCE_EVERY_S,
 ) -> None:
     """Serve the HTTP API until SIGTERM (docs/http.md); /health answers without a token."""
-    from adapters.http.jobs import alert_intake_job, recurrence_job, sla_monitor_job
+    from adapters.http.jobs import alert_intake_job, recurrence_jobs, sla_monitor_jobs
     from adapters.http.server import PeriodicJob, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -49,8 +49,8 @@ def run(
                    renew_admin_token=new_admin_token)
     jobs = [PeriodicJob("projections", PROJECTION_POLL_S, api.reads.catch_up),
             PeriodicJob("idempotency-purge", PURGE_EVERY_S, api.idempotency.purge),
-            *sla_monitor_job(api, every=sla_interval),
-            *recurrence_job(api, every=recurrence_interval),
+            *sla_monitor_jobs(api, every=sla_interval),
+            *recurrence_jobs(api, every=recurrence_interval),
             alert_intake_job(api),
             *_relay_jobs(api, settings.database_url)]
     url = f"http://{host}:{port}"

@@ -16,7 +16,7 @@ INTAKE_TICK_S = 1.0
 """How often the alert intake checks whether its flush interval is up."""
 
 
-def sla_monitor_job(api: Api, *, every: float) -> list[PeriodicJob]:
+def sla_monitor_jobs(api: Api, *, every: float) -> list[PeriodicJob]:
     """One monitor pass per turn, against the clocks caught up (and rebuilt if the `[sla]`
     configuration changed): records warnings and breaches, escalates breaches. `every` 0: off.
 
@@ -38,7 +38,7 @@ def sla_monitor_job(api: Api, *, every: float) -> list[PeriodicJob]:
     return [PeriodicJob("sla-monitor", every, run)]
 
 
-def recurrence_job(api: Api, *, every: float) -> list[PeriodicJob]:
+def recurrence_jobs(api: Api, *, every: float) -> list[PeriodicJob]:
     """The problem-candidate policy, when `[recurrence] problem_candidates` is on and `every`
     is not 0."""
     if not every or not api.config.recurrence.problem_candidates:

@@ -68,13 +68,19 @@ def create_app(*, desk: ServiceDesk, reads: ReadModels, access: Access,
     return app
 
 
+_STRIPPED = (r"\t\n\u000b\u000c\r\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029"
+             r"\u202f\u205f\u3000")
+"""What Python's str.strip() removes (pydantic's strip_whitespace), spelt out: a JSON Schema
+`\\s` misses U+0085 and U+001C-U+001F, so a title of U+0085 alone looked valid."""
+
+
 def _describe_text_rules(schema: Any) -> None:
     """Command text is stripped before its length is checked and never holds NUL: say so in
     patterns, so that generated clients (and schemathesis) do not take those for valid."""
     if isinstance(schema, dict):
         if schema.get("type") == "string" and "maxLength" in schema:
             if schema.get("minLength", 0) >= 1:
-                schema.setdefault("pattern", r"^[^\u0000]*[^\s\u0000][^\u0000]*$")
+                schema.setdefault("pattern", rf"^[^\u0000]*[^{_STRIPPED}\u0000][^\u0000]*$")
             else:
                 schema.setdefault("pattern", r"^[^\u0000]*$")
         for value in schema.values():

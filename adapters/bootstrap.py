@@ -248,15 +248,17 @@ def open_api(database_url: str, *, config: TandemConfig, admin: str | None,
         raise ConfigurationError("TANDEM_DATABASE_URL: the API needs a SQLite or PostgreSQL "
                                  "store, not memory://")
     desk = open_service_desk(database_url, clock=clock)
-    reads = ReadModels(projection_runner(desk, open_read_store(database_url)), log=desk.recorder,
-                       open_store=lambda: open_read_store(database_url))
+    reads = ReadModels(projection_runner(desk, open_read_store(database_url), config=config),
+                       log=desk.recorder, open_store=lambda: open_read_store(database_url))
     new_token = None
     if admin is not None:
         admin_hash = token_hash(admin)
     else:
         admin_hash, new_token = admin_token_hash(reads.store(), renew=renew_admin_token)
     idempotency = IdempotencyKeys(reads.store)
+    intake = alert_intake(desk, config)
     app = create_app(desk=desk, reads=reads, idempotency=idempotency, routers=routers,
-                     access=Access(config.auth.principals, admin_hashes=[admin_hash]))
-    return Api(app=app, desk=desk, reads=reads, idempotency=idempotency,
-               new_admin_token=new_token)
+                     access=Access(config.auth.principals, admin_hashes=[admin_hash]),
+                     config=config, intake=intake)
+    return Api(app=app, desk=desk, reads=reads, idempotency=idempotency, config=config,
+               intake=intake, new_admin_token=new_token)

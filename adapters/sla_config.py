@@ -34,14 +34,14 @@ BUILT_IN: dict[Priority, dict[str, Any]] = {
     Priority.P5: {"response": "2d", "resolution": "10d", "calendar": BUSINESS},
 }
 """The issue's defaults; `d` is one business day of the policy's calendar."""
-_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?")
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 _WINDOW = re.compile(r"(\d\d):(\d\d)-(\d\d):(\d\d)")
 
 
 def _duration(text: str) -> str:
     if not _DURATION.fullmatch(text.replace(" ", "")) or not re.search(r"[1-9]", text):
-        raise ValueError(f"{text!r} is not a duration like '15m', '4h', '1h30m' or '3d' "
-                         "(d = business days)")
+        raise ValueError(f"{text!r} is not a duration like '15m', '4h', '1h30m', '3d' "
+                         "or '90s' (d = business days)")
     return text
 
 
@@ -230,8 +230,9 @@ def _policy(fields: dict[str, Any], calendars: dict[str, Calendar]) -> SlaPolicy
 def _amount(text: str, calendar: Calendar) -> timedelta:
     match = _DURATION.fullmatch(text.replace(" ", ""))
     assert match is not None  # validated when the file was loaded
-    days, hours, minutes = (int(part or 0) for part in match.groups())
-    return days * calendar.business_day + timedelta(hours=hours, minutes=minutes)
+    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    return days * calendar.business_day + timedelta(hours=hours, minutes=minutes,
+                                                    seconds=seconds)
 
 
 def _parse_windows(text: str) -> tuple[Window, ...]:

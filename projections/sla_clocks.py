@@ -19,7 +19,10 @@ from projections.store import Dialect
 
 RUNNING, PAUSED, MET, BREACHED, CANCELED = "running", "paused", "met", "breached", "canceled"
 MOVING = (RUNNING, PAUSED)
-CODE_VERSION = 1
+CODE_VERSION = 2
+"""2: the incident index includes the state, so a queue's SLA due time finds an incident's
+running clocks through it (SQLite chose the (state, alert_at) index: all running clocks per
+row)."""
 DIGEST_SPACE = 10**8
 """version = CODE_VERSION x 10^8 + the configuration digest's first 6 hex digits (< 10^8)."""
 MICROSECOND = timedelta(microseconds=1)
@@ -60,7 +63,7 @@ class SlaClocks(Projection):
 
     name = "sla_clocks"
     tables = (Table(name="sla_clocks", columns=COLUMNS, key=("clock",),
-                    indexes=(("incident_id",), ("state", "alert_at"), ("opened_at",))),)
+                    indexes=(("incident_id", "state"), ("state", "alert_at"), ("opened_at",))),)
 
     def __init__(self, rules: SlaRules, *, config_digest: str) -> None:
         self.rules = rules

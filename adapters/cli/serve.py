@@ -1,4 +1,5 @@
-"""`tandem serve`: the API, the projection runner and, when configured, the Kafka relay."""
+"""`tandem serve`: the API, the projection runner, the SLA monitor, the recurrence policy, the
+alert intake's flushes and, when configured, the Kafka relay."""
 
 import logging
 from typing import TYPE_CHECKING, Annotated
@@ -21,6 +22,8 @@ if TYPE_CHECKING:  # FastAPI and uvicorn load when the server starts, not with e
 PROJECTION_POLL_S = 0.2
 RELAY_POLL_S = 0.5
 PURGE_EVERY_S = 3600.0
+SLA_EVERY_S = 30.0
+RECURRENCE_EVERY_S = 60.0
 
 
 def run(
@@ -29,8 +32,15 @@ def run(
     new_admin_token: Annotated[bool, typer.Option(
         "--new-admin-token", help="Replace the stored admin token with a new one (printed "
         "once); the old one stops working.")] = False,
+    sla_interval: Annotated[float, typer.Option(
+        min=0, help="Seconds between SLA monitor passes; 0: this server runs none.")]
+    = SLA_EVERY_S,
+    recurrence_interval: Annotated[float, typer.Option(
+        min=0, help="Seconds between recurrence policy passes (when [recurrence] "
+        "problem_candidates is on); 0: this server runs none.")] = RECURRENCE_EVERY_S,
 ) -> None:
     """Serve the HTTP API until SIGTERM (docs/http.md); /health answers without a token."""
+    from adapters.http.jobs import alert_intake_job, recurrence_jobs, sla_monitor_jobs
     from adapters.http.server import PeriodicJob, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -39,6 +49,9 @@ def run(
                    renew_admin_token=new_admin_token)
     jobs = [PeriodicJob("projections", PROJECTION_POLL_S, api.reads.catch_up),
             PeriodicJob("idempotency-purge", PURGE_EVERY_S, api.idempotency.purge),
+            *sla_monitor_jobs(api, every=sla_interval),
+            *recurrence_jobs(api, every=recurrence_interval),
+            alert_intake_job(api),
             *_relay_jobs(api, settings.database_url)]
     url = f"http://{host}:{port}"
     typer.echo(f"Tandem API on {url} (store {settings.database_url}); "
@@ -48,7 +61,8 @@ def run(
         typer.echo(f'  try: curl -H "Authorization: Bearer {api.new_admin_token}" '
                    f"{url}/incidents")
     try:
-        serve(api.app, host=host, port=port, jobs=jobs)
+        serve(api.app, host=host, port=port, jobs=jobs,
+              failed=lambda job: api.metrics.job_failures.labels(job).inc())
     finally:
         api.close()
     typer.echo("stopped")

@@ -27,6 +27,8 @@ class Role(StrEnum):
     MANAGER = "manager"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    MONITOR = "monitor"
+    """A monitoring system's token: it may post alerts and nothing else."""
 
 
 class Permission(StrEnum):
@@ -44,9 +46,14 @@ class Permission(StrEnum):
     READ_HISTORY = "read history"  # audit history, as of any time
     READ_METRICS = "read metrics"
     READ_API_DOCS = "read API docs"  # /docs and /openapi.json
+    READ_SLA = "read SLA clocks"
+    READ_SUGGESTIONS = "read known-error suggestions"
+    READ_RECURRENCE = "read recurrence patterns"
+    POST_ALERTS = "post alerts"  # the alert webhooks
 
 
 _R, _A, _M, _U, _D = Role.REPORTER, Role.AGENT, Role.MANAGER, Role.AUDITOR, Role.ADMIN
+_MON = Role.MONITOR
 PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.READ_RECORDS: frozenset({_R, _A, _M, _U, _D}),
     Permission.OPEN_INCIDENT: frozenset({_R, _A, _M, _D}),
@@ -60,9 +67,13 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.READ_HISTORY: frozenset({_M, _U, _D}),
     Permission.READ_METRICS: frozenset({_U, _D}),
     Permission.READ_API_DOCS: frozenset({_R, _A, _M, _U, _D}),
+    Permission.READ_SLA: frozenset({_R, _A, _M, _U, _D}),
+    Permission.READ_SUGGESTIONS: frozenset({_A, _M, _U, _D}),
+    Permission.READ_RECURRENCE: frozenset({_A, _M, _U, _D}),
+    Permission.POST_ALERTS: frozenset({_MON, _D}),
 }
 """The permission matrix (docs/http.md shows it as a table): the roles granted each permission.
-The auditor reads everything and changes nothing."""
+The auditor reads everything and changes nothing; a monitor only posts alerts."""
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
@@ -86,6 +97,14 @@ class PrincipalConfig(BaseModel):
             raise ValueError("must be the 64 lower-case hex digits of the token's SHA-256 "
                              "(the token itself is never stored)")
         return value
+
+    @field_validator("roles")
+    @classmethod
+    def _monitor_alone(cls, roles: list[Role]) -> list[Role]:
+        if Role.MONITOR in roles and len(set(roles)) > 1:
+            raise ValueError("the monitor role stands alone: an alert token is only an alert "
+                             "token (give the people their own principal)")
+        return roles
 
 
 class AuthConfig(BaseModel):

@@ -7,26 +7,41 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from adapters.alerts.intake import AlertIntake
+from adapters.config import TandemConfig
 from adapters.http import errors
 from adapters.http.access import Access
 from adapters.http.errors import PROBLEM_JSON, ProblemDetails
 from adapters.http.idempotency import IdempotencyKeys
 from adapters.http.metrics import Metrics, MetricsMiddleware
 from adapters.http.reads import ReadModels
-from adapters.http.routes import history, incidents, problems, queues, service
+from adapters.http.routes import (
+    alerts,
+    history,
+    incidents,
+    problems,
+    queues,
+    recurrence,
+    service,
+    sla,
+    suggestions,
+)
+from adapters.recurrence_policy import thresholds_of
 from domain.service_desk import ServiceDesk
 
-ROUTERS = (service.router, incidents.router, history.router, problems.router, queues.router)
-"""Every area's router; a new area (SLA, alerts, recurrence, suggestions) adds one module and
-passes its router in `routers`."""
+ROUTERS = (service.router, incidents.router, history.router, problems.router, queues.router,
+           sla.router, suggestions.router, recurrence.router, alerts.router)
+"""Every area's router, one module each; `routers` adds more (tests, extensions)."""
 _ERRORS = {"401": "No token, or an unknown one", "403": "A role of yours lacks the permission",
            "404": "No such record", "409": "Illegal transition, refusal, or stale version",
            "422": "Invalid input; `field` names it"}
 
 
 def create_app(*, desk: ServiceDesk, reads: ReadModels, access: Access,
-               idempotency: IdempotencyKeys, routers: Sequence[APIRouter] = ()) -> FastAPI:
-    """The API over one ServiceDesk and its read models; nothing but /health without a token."""
+               idempotency: IdempotencyKeys, config: TandemConfig, intake: AlertIntake,
+               routers: Sequence[APIRouter] = ()) -> FastAPI:
+    """The API over one ServiceDesk and its read models; nothing but /health without a token.
+    `intake` is the process's one alert intake (the server flushes and closes it)."""
     app = FastAPI(title="Tandem", version="1", docs_url=None, redoc_url=None,
                   openapi_url=None, summary="Event-sourced incident and problem management")
     app.state.desk = desk
@@ -34,6 +49,9 @@ def create_app(*, desk: ServiceDesk, reads: ReadModels, access: Access,
     app.state.access = access
     app.state.idempotency = idempotency
     app.state.metrics = Metrics(reads)
+    app.state.intake = intake
+    app.state.sla_rules = config.sla.rules()
+    app.state.recurrence_thresholds = thresholds_of(config.recurrence)
     errors.install(app)
     for router in (*ROUTERS, *routers):
         app.include_router(router)
@@ -50,13 +68,19 @@ def create_app(*, desk: ServiceDesk, reads: ReadModels, access: Access,
     return app
 
 
+_STRIPPED = (r"\t\n\u000b\u000c\r\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029"
+             r"\u202f\u205f\u3000")
+"""What Python's str.strip() removes (pydantic's strip_whitespace), spelt out: a JSON Schema
+`\\s` misses U+0085 and U+001C-U+001F, so a title of U+0085 alone looked valid."""
+
+
 def _describe_text_rules(schema: Any) -> None:
     """Command text is stripped before its length is checked and never holds NUL: say so in
     patterns, so that generated clients (and schemathesis) do not take those for valid."""
     if isinstance(schema, dict):
         if schema.get("type") == "string" and "maxLength" in schema:
             if schema.get("minLength", 0) >= 1:
-                schema.setdefault("pattern", r"^[^\u0000]*[^\s\u0000][^\u0000]*$")
+                schema.setdefault("pattern", rf"^[^\u0000]*[^{_STRIPPED}\u0000][^\u0000]*$")
             else:
                 schema.setdefault("pattern", r"^[^\u0000]*$")
         for value in schema.values():
@@ -99,6 +123,8 @@ class Api:
     desk: ServiceDesk
     reads: ReadModels
     idempotency: IdempotencyKeys
+    config: TandemConfig
+    intake: AlertIntake
     new_admin_token: str | None = None
     """Made by this start (first start without TANDEM_ADMIN_TOKEN): print it once."""
 
@@ -108,4 +134,8 @@ class Api:
         return found
 
     def close(self) -> None:
-        self.reads.close()
+        """Write the alert intake's pending repeats, then close the read stores."""
+        try:
+            self.intake.close()
+        finally:
+            self.reads.close()

@@ -24,6 +24,15 @@ class Metrics:
         self.latency = Histogram("tandem_http_request_duration_seconds",
                                  "Time to answer an HTTP request", ["route", "method"],
                                  registry=self.registry)
+        self.alerts_received = Counter("tandem_alerts_received", "Alerts the webhooks took",
+                                       ["source", "outcome"], registry=self.registry)
+        self.sla_recorded = Counter("tandem_sla_recorded", "SLA warnings and breaches the "
+                                    "monitor recorded", ["target", "kind"],
+                                    registry=self.registry)
+        self.problems_raised = Counter("tandem_problem_candidates_raised", "Problems the "
+                                       "recurrence policy opened", registry=self.registry)
+        self.job_failures = Counter("tandem_job_failures", "Failed runs of a background job",
+                                    ["job"], registry=self.registry)
         self.store = _StoreCollector(reads)
         self.registry.register(self.store)
 

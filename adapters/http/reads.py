@@ -6,7 +6,8 @@ runner catches it up first, under the same lock. Reads use one connection per th
 """
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from projections import registry
 from projections.runner import NotificationLog, ProjectionRunner
@@ -41,6 +42,14 @@ class ReadModels:
         """This thread's read store, after the runner reached the log's current end."""
         self.catch_up()
         return self.store()
+
+    @contextmanager
+    def runner_alone(self) -> Iterator[ProjectionRunner]:
+        """The runner and its store for this thread alone (the SLA monitor rebuilds and reads
+        its clocks with it); reads that need a catch-up wait meanwhile."""
+        with self._lock:
+            yield self.runner
+            self._caught_up_to = 0  # it may have rebuilt: the next read checks again
 
     def store(self) -> ReadStore:
         """This thread's read store, as the runner left it."""

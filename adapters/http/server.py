@@ -19,7 +19,7 @@ its position is durable, so the next start resends what it had not confirmed).""
 @dataclass(frozen=True)
 class PeriodicJob:
     """Something the server runs every `every` seconds in its own thread (projections, relay,
-    idempotency purge; later the SLA monitor and the recurrence policy)."""
+    idempotency purge, SLA monitor, recurrence policy, alert intake)."""
 
     name: str
     every: float
@@ -29,10 +29,13 @@ class PeriodicJob:
 
 
 class Jobs:
-    """Runs each job in a daemon thread until `stop`; a failing run is logged and retried."""
+    """Runs each job in a daemon thread until `stop`; a failing run is logged, counted (`failed`
+    gets the job's name) and retried."""
 
-    def __init__(self, jobs: Sequence[PeriodicJob]) -> None:
+    def __init__(self, jobs: Sequence[PeriodicJob], *,
+                 failed: Callable[[str], object] = lambda name: None) -> None:
         self.jobs = list(jobs)
+        self._failed = failed
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -57,11 +60,17 @@ class Jobs:
                 job.run()
             except Exception:  # a job's main loop: log, then retry on its next turn
                 log.exception("job %s failed; retrying in %.1f s", job.name, job.every)
+                self._failed(job.name)
             self._stopping.wait(job.every)
-        job.stop()
+        try:
+            job.stop()
+        except Exception:  # the job's last act: log it, let the other jobs stop
+            log.exception("job %s failed to stop", job.name)
+            self._failed(job.name)
 
 
-def serve(app: FastAPI, *, host: str, port: int, jobs: Sequence[PeriodicJob]) -> None:
+def serve(app: FastAPI, *, host: str, port: int, jobs: Sequence[PeriodicJob],
+          failed: Callable[[str], object] = lambda name: None) -> None:
     """Serve until SIGTERM or SIGINT, then finish open requests, stop the jobs and return."""
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, lifespan="off",
                                            log_level="info", access_log=False))
@@ -73,7 +82,7 @@ def serve(app: FastAPI, *, host: str, port: int, jobs: Sequence[PeriodicJob]) ->
     # with ours in place that re-raise ends in `stop`, not in the default "die by SIGTERM".
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    running = Jobs(jobs)
+    running = Jobs(jobs, failed=failed)
     running.start()
     try:
         server.run()

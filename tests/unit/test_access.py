@@ -25,6 +25,8 @@ def test_auth_principals_load_from_tandem_toml(tmp_path: Path) -> None:
     (f'name = "a"\nroles = []\ntoken_sha256 = "{ALICE}"', "auth.principals.0.roles"),
     (f'name = "a"\nroles = ["agent"]\ntoken = "x"\ntoken_sha256 = "{ALICE}"',
      "auth.principals.0.token"),
+    (f'name = "a"\nroles = ["monitor", "agent"]\ntoken_sha256 = "{ALICE}"',
+     "auth.principals.0.roles: Value error, the monitor role stands alone"),
 ])
 def test_a_bad_principal_is_refused_naming_its_key(tmp_path: Path, entry: str,
                                                    named: str) -> None:

@@ -123,3 +123,11 @@ def test_the_worked_example_of_docs_sla_md() -> None:
         2026, 3, 9, 11, 0, tzinfo=UTC)
     assert add_business_time(policy.calendar, friday, policy.resolution) == datetime(
         2026, 3, 11, 17, 0, tzinfo=UTC)
+
+
+def test_a_target_may_be_given_in_seconds(tmp_path: Path) -> None:
+    rules = config(tmp_path, '[sla.priorities.P1]\nresponse = "90s"\nresolution = "1h2m3s"\n'
+                   ).sla.rules()
+    policy = rules.policy("P1", "email")
+    assert (policy.response, policy.resolution) == (timedelta(seconds=90),
+                                                    timedelta(hours=1, minutes=2, seconds=3))

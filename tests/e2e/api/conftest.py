@@ -23,7 +23,7 @@ from tests.e2e.conftest import TANDEM
 ADMIN_TOKEN = "admin-token-for-tests"
 ROLE_TOKENS = {role: f"token-of-a-{role.value}" for role in Role}
 NAMES = {Role.REPORTER: "rita", Role.AGENT: "alex", Role.MANAGER: "mona",
-         Role.AUDITOR: "audrey", Role.ADMIN: "ada"}
+         Role.AUDITOR: "audrey", Role.ADMIN: "ada", Role.MONITOR: "prometheus"}
 CONFIG = TandemConfig(auth=AuthConfig(principals=[
     PrincipalConfig(name=NAMES[role], roles=[role], token_sha256=token_hash(token))
     for role, token in ROLE_TOKENS.items()]))
@@ -76,12 +76,12 @@ SERVE_STARTUP_TIMEOUT_S = 30.0
 class Served:
     """A `tandem serve` subprocess on a free port; its stdout lines so far."""
 
-    def __init__(self, tmp_path: Path, env: dict[str, str]) -> None:
+    def __init__(self, tmp_path: Path, env: dict[str, str], *options: str) -> None:
         assert TANDEM is not None
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [TANDEM, "serve", "--port", str(self.port)], cwd=tmp_path, env=env,
+            [TANDEM, "serve", "--port", str(self.port), *options], cwd=tmp_path, env=env,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + SERVE_STARTUP_TIMEOUT_S
         while True:

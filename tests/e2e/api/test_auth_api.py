@@ -11,7 +11,14 @@ from tests.e2e.api.conftest import ROLE_TOKENS, ApiServer, opened
 
 R, A, M, U, D = Role.REPORTER, Role.AGENT, Role.MANAGER, Role.AUDITOR, Role.ADMIN
 EVERYONE = {R, A, M, U, D}
+"""Every role but the monitor, whose token only posts alerts."""
 WORKERS = {A, M, D}
+ALERTERS = {Role.MONITOR, D}
+ALERTMANAGER = {"version": "4", "alerts": [{
+    "status": "firing", "labels": {"alertname": "DiskFull", "service": "storage"},
+    "startsAt": "2026-03-02T08:40:00Z", "fingerprint": "f00d"}]}
+GENERIC = {"source": "zabbix", "dedup_key": "relay-2/queue", "service": "email",
+           "summary": "Mail queue above 1,024", "fired_at": "2026-03-02T08:40:00Z"}
 
 
 def incident(admin: httpx.Client, *steps: tuple[str, dict[str, Any]]) -> str:
@@ -100,6 +107,11 @@ ENDPOINTS = [
              lambda admin: problem(admin, NOTED, PRB_RESOLVED), {}),
     Endpoint("POST", "/problems/{ref}/cancel", {M, D}, problem, {"reason": "r"}),
     Endpoint("GET", "/queues/{group}", {A, M, U, D}),
+    Endpoint("GET", "/incidents/{ref}/sla", EVERYONE, incident),
+    Endpoint("GET", "/incidents/{ref}/suggestions", {A, M, U, D}, incident),
+    Endpoint("GET", "/recurrence", {A, M, U, D}),
+    Endpoint("POST", "/alerts/alertmanager", ALERTERS, body=ALERTMANAGER),
+    Endpoint("POST", "/alerts", ALERTERS, body=GENERIC),
 ]
 
 

@@ -16,7 +16,10 @@ EXAMPLES = 8
 def _keeps_to_schema(operation: Any, url: str) -> None:
     # A cursor is opaque: a schema-valid string is still not a cursor the API issued (422).
     paged = any(parameter.name == "cursor" for parameter in operation.query)
-    excluded = [positive_data_acceptance] if paged else []
+    # An alert payload has rules across fields (a `service` or `job` label, a resolved alert's
+    # real `endsAt`, no blank summary) that its documented object schema does not carry (422).
+    alerts = operation.path.startswith("/alerts")
+    excluded = [positive_data_acceptance] if paged or alerts else []
 
     @given(case=operation.as_strategy())
     @settings(max_examples=EXAMPLES, deadline=None, database=None,

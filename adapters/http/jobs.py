@@ -1,0 +1,60 @@
+"""The policies `tandem serve` runs beside the API: SLA monitor, recurrence, alert intake flush.
+
+Each is a PeriodicJob; the server's job loop logs and counts a failing run and tries again on
+the next turn. Their effects are counted in the API's metrics.
+"""
+
+import logging
+
+from adapters.http.app import Api
+from adapters.http.server import PeriodicJob
+from adapters.recurrence_policy import RecurrencePolicy
+from adapters.sla_monitor import SlaMonitor, refresh_clocks
+
+log = logging.getLogger("tandem.jobs")
+INTAKE_TICK_S = 1.0
+"""How often the alert intake checks whether its flush interval is up."""
+
+
+def sla_monitor_jobs(api: Api, *, every: float) -> list[PeriodicJob]:
+    """One monitor pass per turn, against the clocks caught up (and rebuilt if the `[sla]`
+    configuration changed): records warnings and breaches, escalates breaches. `every` 0: off.
+
+    The runner is held only to refresh the clocks; the pass reads them through this thread's
+    own connection, so API reads are not kept waiting while it writes a long backlog."""
+    if not every:
+        return []
+    rules = api.app.state.sla_rules
+
+    def run() -> None:
+        with api.reads.runner_alone() as runner:
+            refresh_clocks(runner)
+        recorded = SlaMonitor(api.desk, api.reads.store(), rules).tick(api.desk.clock())
+        for item in recorded:
+            log.info("%s", item.line())
+            api.metrics.sla_recorded.labels(item.target,
+                                            "breach" if item.breach else "warning").inc()
+
+    return [PeriodicJob("sla-monitor", every, run)]
+
+
+def recurrence_jobs(api: Api, *, every: float) -> list[PeriodicJob]:
+    """The problem-candidate policy, when `[recurrence] problem_candidates` is on and `every`
+    is not 0."""
+    if not every or not api.config.recurrence.problem_candidates:
+        return []
+    policy = RecurrencePolicy(api.desk, api.reads.fresh, settings=api.config.recurrence,
+                              clock=api.desk.clock)
+
+    def run() -> None:
+        for problem in policy.tick():
+            log.info("%s opened for %d recurring incident(s): %s", problem.number,
+                     len(problem.incidents), problem.title)
+            api.metrics.problems_raised.inc()
+
+    return [PeriodicJob("recurrence", every, run)]
+
+
+def alert_intake_job(api: Api) -> PeriodicJob:
+    """Writes accumulated alert repeats when the flush interval is up; on shutdown, all."""
+    return PeriodicJob("alert-intake", INTAKE_TICK_S, api.intake.tick, stop=api.intake.close)

@@ -530,8 +530,9 @@ def run_pass(label: str, mode: str, url: str, *extra: str) -> Pass:
 # -- measuring ---------------------------------------------------------------------------------
 
 RAW = "read + decode (the ceiling)"
-CATCH_UP = "rebuild --all: one pass, 5 projections"
-REBUILD = "rebuild(name) x 5 (5 log reads)"
+READ_MODELS = len(all_projections())
+CATCH_UP = f"rebuild --all: one pass, {READ_MODELS} projections"
+REBUILD = f"rebuild(name) x {READ_MODELS} ({READ_MODELS} log reads)"
 INCIDENTS_ONLY = "catch_up, incidents only"
 LIBRARY = "eventsourcing runner, incidents"
 
@@ -623,7 +624,7 @@ def results_table(results: Sequence[StoreResult]) -> Table:
     table = Table(
         title="Projection rebuild over the event log (each pass in a fresh process)",
         caption=escape("rebuild --all: runner.rebuild_all over every projection, one pass "
-                       "over the log feeding all 5 new generations, then the switch; "
+                       f"over the log feeding all {READ_MODELS} new generations, then the switch; "
                        "seconds, events/s: medians over the runs; "
                        "events/s: events in the log ÷ seconds; x raw: the row's rate ÷ read + "
                        "decode's (for the rebuild: the median of the interleaved rounds' ratios "

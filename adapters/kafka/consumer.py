@@ -24,6 +24,18 @@ from adapters.kafka.wire import DEFAULT_TOPIC, dead_letter_topic
 
 log = logging.getLogger("tandem.consumer")
 
+
+def poll_until(stop: Callable[[], bool], *, poll: Callable[[], object],
+               sleep: Callable[[float], None], backoff: float, log: logging.Logger) -> None:
+    """The loop of every Kafka-reading process: a broker error is logged, waited out, retried."""
+    while not stop():
+        try:
+            poll()
+        except KafkaError as failure:
+            log.warning("broker error (%s: %s); retrying in %.1f s",
+                        type(failure).__name__, failure, backoff)
+            sleep(backoff)
+
 Handler = Callable[[Event], None]
 DEAD_LETTER_TIMEOUT_S = 30.0
 
@@ -87,13 +99,8 @@ class EventConsumer:
     def run(self, *, stop: Callable[[], bool] = lambda: False, timeout_ms: int = 1_000,
             broker_backoff: float = 1.0) -> None:
         """Poll until `stop()`; broker errors are logged and retried, never fatal."""
-        while not stop():
-            try:
-                self.poll(timeout_ms)
-            except KafkaError as failure:
-                log.warning("broker error (%s: %s); retrying in %.1f s",
-                            type(failure).__name__, failure, broker_backoff)
-                self.sleep(broker_backoff)
+        poll_until(stop, poll=lambda: self.poll(timeout_ms), sleep=self.sleep,
+                   backoff=broker_backoff, log=log)
 
     def close(self) -> None:
         self.consumer.close()

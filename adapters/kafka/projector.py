@@ -23,6 +23,7 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
+from adapters.kafka.consumer import poll_until
 from adapters.kafka.domain_events import projection_envelope
 from adapters.kafka.events import UndecodableEvent, decode_event
 from projections import registry
@@ -256,13 +257,8 @@ class KafkaProjector:
     def run(self, *, stop: Callable[[], bool] = lambda: False, timeout_ms: int = 1_000,
             broker_backoff: float = 1.0) -> None:
         """Poll until `stop()`; broker errors are logged and retried, a bad record stops it."""
-        while not stop():
-            try:
-                self.poll(timeout_ms)
-            except KafkaError as failure:
-                log.warning("broker error (%s: %s); retrying in %.1f s",
-                            type(failure).__name__, failure, broker_backoff)
-                self.sleep(broker_backoff)
+        poll_until(stop, poll=lambda: self.poll(timeout_ms), sleep=self.sleep,
+                   backoff=broker_backoff, log=log)
 
     def close(self) -> None:
         self.consumer.close()

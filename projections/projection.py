@@ -94,22 +94,27 @@ class Rows:
             self._dirty.add(key)
         return row
 
-    def flush(self) -> None:
+    def flush(self, cursor: Cursor | None = None) -> None:
+        """Write the changed and appended rows through `cursor`, by default the one they were
+        read with (a rebuild writes them in a later transaction than it read them)."""
+        cursor = cursor or self._cursor
         values = itemgetter(*self._table.column_names)
         rows = [values(row) for key in self._dirty if (row := self._rows[key]) is not None]
         if rows:
-            upsert(self._cursor, self._name, self._table.column_names, self._table.key, rows)
+            upsert(cursor, self._name, self._table.column_names, self._table.key, rows)
         if self._appended:
-            insert(self._cursor, self._name, self._table.column_names,
+            insert(cursor, self._name, self._table.column_names,
                    [values(row) for row in self._appended])
         self._dirty.clear()
         self._appended.clear()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Envelope:
     """A decoded event with its place in the notification log, and the two strings nearly
-    every projection needs (computed once per event, not once per projection)."""
+    every projection needs (computed once per event, not once per projection).
+
+    Not frozen: a frozen dataclass's __init__ costs five times as much, once per event."""
 
     position: int
     event: Any

@@ -1,6 +1,8 @@
 """Feeds projections from the notification log in batches, exactly once, and rebuilds them."""
 
-from collections.abc import Callable, Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from domain.audit_chain import format_timestamp
@@ -64,31 +66,59 @@ class ProjectionRunner:
         Killed at any point, the old generations keep serving; the next rebuild first drops
         what the killed one left.
         """
-        projections = [self.projections[name] for name in names]
+        return self.switch(self.build(self.start_rebuild(names), progress=progress))
+
+    def start_rebuild(self, names: Sequence[str]) -> list[Generation]:
+        """New, empty generations of the code's versions, after dropping earlier leftovers."""
         with self.store.transaction() as cursor:
             building = []
-            for projection in projections:
+            for name in names:
+                projection = self.projections[name]
                 registry.drop_unserved(cursor, projection)
                 building.append(registry.create(cursor, projection, state=registry.BUILDING))
-        position = 0
-        while batch := self._read(position + 1, limit=max(self.batch_size, REBUILD_BATCH)):
-            with self.store.transaction() as cursor:
-                building = [self._apply(cursor, projection, generation, batch)
-                            for projection, generation in zip(projections, building,
-                                                              strict=True)]
-            position = batch[-1].position
-            if progress:
-                progress(position, self._last())
+        return building
+
+    def build(self, building: Sequence[Generation], *,
+              progress: Progress | None = None) -> list[Generation]:
+        """Fill new (empty) generations from the start of the log until caught up, then index
+        them.
+
+        Each batch is applied under a read transaction and only written under the write lock:
+        nobody else writes a building generation, and rebuild workers in other processes (see
+        adapters/rebuild_workers.py) then share SQLite's one writer for the writes alone.
+        """
+        projections = [self._projection_of(generation) for generation in building]
+        generations = list(building)
+        with _collector_relaxed():
+            position = 0
+            while batch := self._read(position + 1,
+                                      limit=max(self.batch_size, REBUILD_BATCH)):
+                with self.store.reading() as cursor:
+                    staged = [stage_batch(cursor, projection, generation.generation,
+                                          batch, self.store.dialect)
+                              for projection, generation in zip(projections, generations,
+                                                                strict=True)]
+                with self.store.transaction() as cursor:
+                    generations = [self._write(cursor, tables, generation, batch)
+                                   for tables, generation in zip(staged, generations,
+                                                                 strict=True)]
+                position = batch[-1].position
+                if progress:
+                    progress(position, self._last())
         with self.store.transaction() as cursor:
-            for projection, generation in zip(projections, building, strict=True):
+            for projection, generation in zip(projections, generations, strict=True):
                 registry.add_indexes(cursor, projection, generation.generation)
+        return generations
+
+    def switch(self, built: Sequence[Generation]) -> list[Generation]:
+        """Readers move to the new generations in one transaction; the old ones are dropped."""
         with self.store.transaction() as cursor:
-            for generation in building:
+            for generation in built:
                 registry.switch(cursor, generation)
         with self.store.transaction() as cursor:
-            for projection in projections:
-                registry.drop_unserved(cursor, projection)
-        return building
+            for generation in built:
+                registry.drop_unserved(cursor, self.projections[generation.name])
+        return list(built)
 
     def status(self) -> list[dict[str, Any]]:
         last = self._last()
@@ -152,6 +182,21 @@ class ProjectionRunner:
         apply_batch(cursor, projection, generation.generation, mine, self.store.dialect)
         return registry.advance(cursor, generation, mine[-1].position)
 
+    def _projection_of(self, generation: Generation) -> Projection:
+        projection = self.projections[generation.name]
+        if generation.version != projection.version:
+            raise RuntimeError(f"{generation.name} generation {generation.generation} is "
+                               f"version {generation.version}, this code builds version "
+                               f"{projection.version}")
+        return projection
+
+    @staticmethod
+    def _write(cursor: Cursor, tables: dict[str, Rows], generation: Generation,
+               batch: Sequence[Envelope]) -> Generation:
+        for rows in tables.values():
+            rows.flush(cursor)
+        return registry.advance(cursor, generation, batch[-1].position)
+
     def _last(self) -> int:
         return self.log.max_notification_id() or 0
 
@@ -159,7 +204,27 @@ class ProjectionRunner:
 def apply_batch(cursor: Cursor, projection: Projection, generation: int,
                 batch: Sequence[Envelope], dialect: Dialect) -> None:
     """The batch's rows in one generation's tables, written in the caller's transaction."""
+    for rows in stage_batch(cursor, projection, generation, batch, dialect).values():
+        rows.flush(cursor)
+
+
+def stage_batch(cursor: Cursor, projection: Projection, generation: int,
+                batch: Sequence[Envelope], dialect: Dialect) -> dict[str, Rows]:
+    """The batch applied in memory: rows read through `cursor`, changes kept until flushed."""
     tables = {table.name: Rows(table, generation, cursor) for table in projection.tables}
     projection.apply(batch, tables, dialect)
-    for rows in tables.values():
-        rows.flush()
+    return tables
+
+
+@contextmanager
+def _collector_relaxed() -> Iterator[None]:
+    """A rebuild keeps whole batches of young objects alive and allocates few cycles: at the
+    default thresholds the cycle collector would scan them over and over (15% of the time)."""
+    thresholds = gc.get_threshold()
+    gc.freeze()  # what exists already (modules, configuration) is never scanned again
+    gc.set_threshold(100_000, 50, 1_000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()

@@ -14,7 +14,7 @@ from domain.audit_chain import format_timestamp
 from domain.incident import EscalationKind, Incident
 from domain.sla import BREACH, SlaPolicy, SlaRules, Target, moment_of, next_threshold, reached
 from domain.sla_calendar import add_business_time, business_time
-from projections.projection import Envelope, Projection, Row, Rows, Table
+from projections.projection import Envelope, Projection, Row, Rows, Table, existing_records
 from projections.store import Dialect
 
 RUNNING, PAUSED, MET, BREACHED, CANCELED = "running", "paused", "met", "breached", "canceled"
@@ -43,6 +43,14 @@ COLUMNS = (
 
 def clock_key(incident_id: str, target: Target) -> str:
     return f"{incident_id}:{target.value}"
+
+
+_TARGETS = tuple((target, f":{target.value}") for target in Target)
+"""Each target with its clock key's suffix (enum iteration and formatting cost per event)."""
+
+
+def _is_incident_event(event: Any) -> bool:
+    return isinstance(event, Incident.Event)
 
 
 def micros(amount: timedelta) -> int:
@@ -74,24 +82,32 @@ class SlaClocks(Projection):
     def apply(self, batch: Sequence[Envelope], tables: dict[str, Rows],
               dialect: Dialect) -> None:
         rows = tables["sla_clocks"]
-        rows.prefetch((clock_key(envelope.stream_id, target),) for envelope in batch
-                      for target in Target if isinstance(envelope.event, Incident.Event))
-        touched: dict[str, Row] = {}
+        rows.prefetch((key + suffix,) for key in dict.fromkeys(
+            stream_id for (stream_id,) in existing_records(batch, _is_incident_event))
+            for _, suffix in _TARGETS)
+        pending: dict[str, Row] = {}
+        """Running clocks whose due time waits for the end of the batch."""
         for envelope in batch:
             event = envelope.event
-            if type(event) is Incident.Opened:
-                for target in Target:
+            kind = type(event)
+            if kind is Incident.Opened:
+                for target, _ in _TARGETS:
                     opened = self._opened(event, envelope, target)
                     rows.put(opened)
-                    touched[opened["clock"]] = opened
+                    pending[opened["clock"]] = opened
             elif isinstance(event, Incident.Event):
-                for target in Target:
-                    row = rows.get(clock_key(envelope.stream_id, target))
-                    if row is not None:
-                        self._change(row, target, event)
-                        rows.update(row["clock"], version=event.originator_version)
-                        touched[row["clock"]] = row
-        for row in touched.values():
+                handler = _HANDLERS.get(kind)
+                for target, suffix in _TARGETS:
+                    row = rows.get(envelope.stream_id + suffix)
+                    if row is None:
+                        continue
+                    if handler is not None:
+                        handler(self, row, target, event)
+                        if row["due_at"] == PENDING:
+                            pending[row["clock"]] = row
+                    row["version"] = event.originator_version
+                    rows.put(row)
+        for row in pending.values():
             if row["due_at"] == PENDING:
                 _schedule(row, self.policy(row))
 
@@ -111,11 +127,6 @@ class SlaClocks(Projection):
         }
         _run(row, policy, e.timestamp)
         return row
-
-    def _change(self, row: Row, target: Target, event: Any) -> None:
-        handler = _HANDLERS.get(type(event))
-        if handler is not None:
-            handler(self, row, target, event)
 
     # -- what each event does to a clock -----------------------------------------------------
 

@@ -1,6 +1,8 @@
 """The audit timeline: every event of every record, in order, with a one-line summary."""
 
 from collections.abc import Sequence
+from functools import cache
+from typing import Any
 
 from domain.aggregate import event_type_name, stream_type_name
 from domain.incident import Incident
@@ -10,6 +12,12 @@ from projections.store import Dialect
 from projections.summaries import summarize
 
 RECORD_EVENTS = (Incident.Event, Incident.Opened, Problem.Event, Problem.Opened)
+
+
+@cache
+def _names(event_class: type[Any]) -> tuple[str, str]:
+    """(stream type, event type): string work once per class, not once per event."""
+    return stream_type_name(event_class), event_type_name(event_class)
 
 
 class Timeline(Projection):
@@ -31,12 +39,13 @@ class Timeline(Projection):
         for envelope in batch:
             event = envelope.event
             if isinstance(event, RECORD_EVENTS):
+                stream_type, event_type = _names(type(event))
                 rows.append({
                     "position": envelope.position,
                     "stream_id": envelope.stream_id,
-                    "stream_type": stream_type_name(type(event)),
+                    "stream_type": stream_type,
                     "version": event.originator_version,
-                    "type": event_type_name(type(event)),
+                    "type": event_type,
                     "occurred_at": envelope.occurred_at,
                     "actor": event.actor,
                     "summary": summarize(event),

@@ -139,6 +139,9 @@ class Projection(ABC):
     version: int
     """Bumped when the rows it builds change; a projection may also set it per instance."""
     tables: ClassVar[Sequence[Table]]
+    rebuild_cost: ClassVar[float] = 1.0
+    """CPU time per event in a rebuild, relative to the others (as benchmarks/projections.py
+    measured it): a rebuild over several processes balances their shares by it."""
 
     @abstractmethod
     def apply(self, batch: Sequence[Envelope], tables: dict[str, Rows],

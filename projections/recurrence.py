@@ -21,6 +21,7 @@ _PROBLEM_FINISHED = (Problem.Resolved, Problem.Closed, Problem.Canceled)
 
 class RecurrencePatterns(Projection):
     name = "recurrence"
+    rebuild_cost = 2.0
     version = 1
     tables = (
         Table(name="recurrence_incidents",

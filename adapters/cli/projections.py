@@ -1,6 +1,7 @@
 """`tandem projections ...`: read-model status, catch-up and blue/green rebuilds."""
 
 import logging
+import os
 import signal
 import time
 from enum import StrEnum
@@ -13,6 +14,7 @@ from adapters.bootstrap import KafkaSettings, Settings, kafka_projector, open_pr
 from adapters.cli.context import console, print_json, print_rows, session
 from adapters.kafka.projector import DEFAULT_BATCH
 from adapters.kafka.topics import ensure_event_topics
+from adapters.rebuild_workers import rebuild_in_workers
 from domain.errors import ValidationFailed
 from projections.runner import ProjectionRunner
 
@@ -102,7 +104,11 @@ def _run_from_kafka(*, bootstrap: str | None, topic: str | None, group: str | No
 def rebuild(ctx: typer.Context,
             name: Annotated[str | None, typer.Argument(help="The projection to rebuild.")] = None,
             all_: Annotated[bool, typer.Option("--all", help="Rebuild every projection.")]
-            = False) -> None:
+            = False,
+            workers: Annotated[int | None, typer.Option(
+                min=1, help="Processes sharing the projections' work (default: one per CPU, "
+                            "at most one per projection; 1 = all in this process).")]
+            = None) -> None:
     """Build the code's version into new tables while the old ones serve, then switch."""
     runner = session(ctx).runner
     if all_ == (name is not None):
@@ -112,11 +118,11 @@ def rebuild(ctx: typer.Context,
         if wanted not in runner.projections:
             raise ValidationFailed("name", f"no projection {wanted!r} "
                                            f"(known: {', '.join(runner.projections)})")
-    _rebuild(runner, names)
+    _rebuild(runner, names, workers=workers or os.cpu_count() or 1)
 
 
-def _rebuild(runner: ProjectionRunner, names: list[str]) -> None:
-    """One pass over the log for all of them, with a progress bar (events/s, time left)."""
+def _rebuild(runner: ProjectionRunner, names: list[str], *, workers: int) -> None:
+    """One pass over the log per worker process, with a progress bar (events/s, time left)."""
     started, label = time.perf_counter(), ", ".join(names)
     with Progress(TextColumn(f"[bold]{label}"), BarColumn(),
                   TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
@@ -128,7 +134,8 @@ def _rebuild(runner: ProjectionRunner, names: list[str]) -> None:
             rate = position / max(time.perf_counter() - started, 1e-9)
             progress.update(task, completed=position, total=last, rate=rate)
 
-        generations = runner.rebuild_all(names, progress=report)
+        generations = rebuild_in_workers(runner, Settings.from_environment().database_url,
+                                         names, workers=workers, progress=report)
     elapsed = time.perf_counter() - started
     for generation in generations:
         typer.echo(f"{generation.name}: generation {generation.generation} "

@@ -10,7 +10,12 @@ from uuid import uuid4
 
 import pytest
 
-from adapters.bootstrap import all_projections, open_read_store, open_service_desk
+from adapters.bootstrap import (
+    all_projections,
+    open_read_store,
+    open_service_desk,
+    projection_runner,
+)
 from domain.aggregate import Stamp
 from domain.incident import Channel, Incident
 from domain.numbering import INCIDENT_PREFIX, NumberSequence
@@ -218,6 +223,64 @@ def test_a_rebuild_killed_halfway_leaves_the_old_generation_serving(
     assert timeline_tables(read_store) == {"rm_timeline_g2"}
     assert timeline_rows(read_store) == served
     assert queries.timeline(read_store, a_stream) == history
+
+
+def test_a_parallel_rebuild_killed_halfway_stops_its_workers_and_switches_nothing(
+        make_cli: Callable[..., Cli], store_url: str, read_store: ReadStore) -> None:
+    cli = make_cli(store_url)
+    clock = FakeClock()
+    desk = open_service_desk(store_url, clock=clock)
+    load_incidents(desk, clock, count=5_000, notes=3)
+    last = desk.recorder.max_notification_id()
+    projection_runner(desk, read_store).catch_up()
+    served, serving = timeline_rows(read_store), timeline_generations(read_store)
+
+    process = subprocess.Popen(
+        cli.command("projections", "rebuild", "--all", "--workers", "2"), cwd=cli.cwd,
+        env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        building = _wait_for_a_building_generation(read_store, process)
+        workers = _children(process.pid)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=30)
+    assert 0 < building < last, "the rebuild was not caught halfway"
+    assert len(workers) == 2
+    # Orphaned, each worker stops at its next batch instead of building on for nobody.
+    _wait_until_gone(workers)
+
+    assert [g for g in timeline_generations(read_store) if g[3] == registry.SERVING] == serving
+    assert timeline_rows(read_store) == served
+
+    lines = _lines(cli.ok("projections", "rebuild", "--all").out)
+    assert len(lines) == len(NAMES)
+    assert all(f"serving at position {last} " in line for line in lines)
+    (generation,) = timeline_generations(read_store)
+    assert generation[2:] == (last, registry.SERVING)
+    assert timeline_tables(read_store) == {f"rm_timeline_g{generation[0]}"}
+    assert timeline_rows(read_store) == served
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as children:
+        return [int(child) for child in children.read().split()]
+
+
+def _wait_until_gone(pids: list[int]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if not any(_running(pid) for pid in pids):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"rebuild workers {pids} still run after their parent was killed")
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has stopped
+    except FileNotFoundError:
+        return False
 
 
 def _wait_for_a_building_generation(store: ReadStore, rebuild: subprocess.Popen[bytes]) -> int:

@@ -8,8 +8,8 @@ serving, as with a rebuild in one process; a worker whose parent died stops at i
 """
 
 import multiprocessing
+import multiprocessing.connection
 import os
-import time
 from collections.abc import Sequence
 
 from adapters.bootstrap import Settings, open_read_store, open_service_desk, projection_runner
@@ -19,7 +19,8 @@ from projections.registry import Generation
 from projections.runner import Progress, ProjectionRunner
 from projections.store import Cursor
 
-POLL_SECONDS = 0.25
+PROGRESS_SECONDS = 0.25
+"""How often the progress bar moves (the workers' positions are read from the registry)."""
 
 
 class RebuildFailed(RuntimeError):
@@ -67,18 +68,17 @@ def balanced_shares(projections: Sequence[Projection], workers: int) -> list[lis
 
 def _wait(processes: Sequence[multiprocessing.process.BaseProcess], runner: ProjectionRunner,
           building: Sequence[Generation], progress: Progress | None) -> None:
-    while True:
-        finished = [process for process in processes if process.exitcode is not None]
-        for process in finished:
+    running = list(processes)
+    while running:
+        multiprocessing.connection.wait([p.sentinel for p in running], timeout=PROGRESS_SECONDS)
+        for process in [p for p in running if p.exitcode is not None]:
             if process.exitcode != 0:
                 raise RebuildFailed(f"rebuild worker {process.name} exited with code "
                                     f"{process.exitcode}; the old generations keep serving")
+            running.remove(process)
         if progress:
             reached = min(g.position for g in _reloaded(runner, building))
             progress(reached, runner.log.max_notification_id() or 0)
-        if len(finished) == len(processes):
-            return
-        time.sleep(POLL_SECONDS)
 
 
 def _reloaded(runner: ProjectionRunner, building: Sequence[Generation]) -> list[Generation]:

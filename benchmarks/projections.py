@@ -7,9 +7,11 @@ size, each pass in its own fresh Python process so that the peak RSS is that pas
 
 * read + decode, the ceiling: `recorder.select_notifications` in batches of the runner's size
   and `desk.mapper.to_domain_event` for each notification, nothing else;
-* the rebuild: `runner.rebuild_all(every projection)`, what `tandem projections rebuild --all`
-  runs: new generations filled in one pass over the log (large batches, secondary indexes
-  added after loading), then the switch and the old tables dropped;
+* the rebuild, what `tandem projections rebuild --all` runs: new generations filled from the
+  log (large batches, secondary indexes added after loading) by one worker process per CPU,
+  each reading the whole log and building its share of the projections
+  (adapters/rebuild_workers.py), then the switch and the old tables dropped;
+* the same in one process (`--workers 1`, `runner.rebuild_all`): one pass over the log;
 * `runner.rebuild(name)` for each projection in turn (each one re-reads the whole log), which
   shows what each read model costs;
 * on PostgreSQL: the incident summaries (the work queues) alone through Tandem's runner, and
@@ -19,8 +21,9 @@ size, each pass in its own fresh Python process so that the peak RSS is that pas
   the log it covers), over the log's first 5,000 events only: it manages ~900 events/s.
 
 Rates are events in the log ÷ seconds. Targets: the rebuild >= 25,000 events/s, >= 30% of the
-read + decode rate, >= 20x the library runner; its peak memory must not grow with the log
-(peak RSS at the full size ÷ peak RSS at half the size, <= 1.10).
+read + decode rate (one process reading and decoding), >= 20x the library runner; its peak
+memory must not grow with the log (peak RSS at the full size ÷ peak RSS at half the size,
+<= 1.10; for the workers, the largest process's peak).
 """
 
 import argparse
@@ -28,6 +31,7 @@ import contextlib
 import cProfile
 import io
 import json
+import os
 import platform
 import pstats
 import resource
@@ -61,6 +65,7 @@ from adapters.bootstrap import (
     projection_runner,
     store_environment,
 )
+from adapters.rebuild_workers import rebuild_in_workers
 from benchmarks.service_desk import (
     STORES,
     TABLE_WIDTH,
@@ -347,7 +352,9 @@ class IncidentQueueProjection(LibraryProjection[IncidentQueueView]):
 
 
 def peak_rss_kib() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    """The largest peak of this process and of its (rebuild worker) children, KiB on Linux."""
+    return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 
 
 def reset_read_models(store: ReadStore) -> None:
@@ -428,6 +435,14 @@ def pass_rebuild_all(job: Job) -> dict[str, Any]:
     return {"events": job.desk.recorder.max_notification_id() or 0}
 
 
+def pass_rebuild_workers(job: Job) -> dict[str, Any]:
+    """`tandem projections rebuild --all`: one worker process per CPU, then the switch."""
+    assert job.store is not None
+    runner = projection_runner(job.desk, job.store)
+    rebuild_in_workers(runner, job.url, list(runner.projections), workers=WORKERS)
+    return {"events": job.desk.recorder.max_notification_id() or 0}
+
+
 def pass_library(job: Job) -> dict[str, Any]:
     first = job.desk.recorder.select_notifications(1, job.limit)
     target = max(n.id for n in first if n.topic in INCIDENT_TOPICS)
@@ -445,7 +460,8 @@ def pass_library(job: Job) -> dict[str, Any]:
 
 PASSES: dict[str, Callable[[Job], dict[str, Any]]] = {
     "raw": pass_raw, "catch_up": pass_catch_up, "rebuild": pass_rebuild,
-    "rebuild_all": pass_rebuild_all, "library": pass_library,
+    "rebuild_all": pass_rebuild_all, "rebuild_workers": pass_rebuild_workers,
+    "library": pass_library,
 }
 
 
@@ -460,7 +476,7 @@ def child_main(argv: Sequence[str]) -> int:
     options = parser.parse_args(argv)
     job = Job(open_service_desk(options.url), options.url, projections=options.projections,
               limit=options.limit)
-    if options.mode in ("catch_up", "rebuild", "rebuild_all"):
+    if options.mode in ("catch_up", "rebuild", "rebuild_all", "rebuild_workers"):
         job.store = open_read_store(options.url)
         if options.mode == "catch_up":
             reset_read_models(job.store)
@@ -475,7 +491,7 @@ def child_main(argv: Sequence[str]) -> int:
     seconds = time.perf_counter() - started
     result.update(seconds=seconds, start_kib=start_kib, peak_kib=peak_rss_kib())
     if job.store is not None:
-        if options.mode in ("catch_up", "rebuild_all"):
+        if options.mode in ("catch_up", "rebuild_all", "rebuild_workers"):
             result["rows"] = serving_rows(job.store)
         job.store.close()
     job.desk.close()
@@ -531,7 +547,9 @@ def run_pass(label: str, mode: str, url: str, *extra: str) -> Pass:
 
 RAW = "read + decode (the ceiling)"
 READ_MODELS = len(all_projections())
-CATCH_UP = f"rebuild --all: one pass, {READ_MODELS} projections"
+WORKERS = os.cpu_count() or 1
+CATCH_UP = f"rebuild --all: {WORKERS} worker processes, {READ_MODELS} projections"
+ONE_PROCESS = f"rebuild --all --workers 1: one pass, {READ_MODELS} projections"
 REBUILD = f"rebuild(name) x {READ_MODELS} ({READ_MODELS} log reads)"
 INCIDENTS_ONLY = "catch_up, incidents only"
 LIBRARY = "eventsourcing runner, incidents"
@@ -542,7 +560,8 @@ class SizeResult:
     events: int
     raw: list[Pass] = field(default_factory=list)
     catch_up: list[Pass] = field(default_factory=list)
-    """Interleaved with `raw`, round by round."""
+    """The rebuild with workers, interleaved with `raw` (and `one_process`), round by round."""
+    one_process: list[Pass] = field(default_factory=list)
     rebuild: Pass | None = None
     incidents_only: Pass | None = None
 
@@ -550,9 +569,10 @@ class SizeResult:
     def median_rate(passes: Sequence[Pass]) -> float:
         return statistics.median(p.rate for p in passes)
 
-    def share_of_raw(self) -> tuple[float, float, float]:
-        """The rebuild's rate ÷ read + decode's: median, lowest, highest over the rounds."""
-        shares = [c.rate / r.rate for c, r in zip(self.catch_up, self.raw, strict=True)]
+    def share_of_raw(self, passes: Sequence[Pass] | None = None) -> tuple[float, float, float]:
+        """A rebuild's rate ÷ read + decode's: median, lowest, highest over the rounds."""
+        rebuilds = self.catch_up if passes is None else passes
+        shares = [c.rate / r.rate for c, r in zip(rebuilds, self.raw, strict=True)]
         return statistics.median(shares), min(shares), max(shares)
 
 
@@ -584,8 +604,10 @@ def measure_store(store: str, events: int, library_events: int, rounds: int,
             measured = SizeResult(logged)
             for _ in range(rounds if size == events else 1):
                 measured.raw.append(run_pass(RAW, "raw", url))
-                measured.catch_up.append(run_pass(CATCH_UP, "rebuild_all", url))
+                measured.catch_up.append(run_pass(CATCH_UP, "rebuild_workers", url))
+                measured.one_process.append(run_pass(ONE_PROCESS, "rebuild_all", url))
             check_rows(measured.catch_up[-1], builder)
+            check_rows(measured.one_process[-1], builder)
             measured.rebuild = run_pass(REBUILD, "rebuild", url)
             if store == "postgres" and size == events:
                 measured.incidents_only = run_pass(INCIDENTS_ONLY, "catch_up", url,
@@ -611,8 +633,8 @@ def profile_store(store: str, events: int, console: Console) -> None:
     """cProfile the rebuild (fresh runner catch_up, all projections) over `events` events."""
     with fresh_store(store) as url, contextlib.closing(open_service_desk(url)) as desk:
         logged = LogBuilder(desk).fill(events)
-        console.rule(f"{store}: {CATCH_UP}, {logged:,} events, cProfile")
-        profiled = run_pass(CATCH_UP, "rebuild_all", url, "--profile")
+        console.rule(f"{store}: {ONE_PROCESS}, {logged:,} events, cProfile")
+        profiled = run_pass(ONE_PROCESS, "rebuild_all", url, "--profile")
         console.print(profiled.output, markup=False, highlight=False)
         console.print(f"{store}: {profiled.rate:,.0f} events/s under cProfile", highlight=False)
 
@@ -623,8 +645,9 @@ def profile_store(store: str, events: int, console: Console) -> None:
 def results_table(results: Sequence[StoreResult]) -> Table:
     table = Table(
         title="Projection rebuild over the event log (each pass in a fresh process)",
-        caption=escape("rebuild --all: runner.rebuild_all over every projection, one pass "
-                       f"over the log feeding all {READ_MODELS} new generations, then the switch; "
+        caption=escape(f"rebuild --all: {WORKERS} worker processes, each reading the log and "
+                       "building its share of the new generations, then the switch; --workers "
+                       f"1: one pass over the log feeding all {READ_MODELS}; "
                        "seconds, events/s: medians over the runs; "
                        "events/s: events in the log ÷ seconds; x raw: the row's rate ÷ read + "
                        "decode's (for the rebuild: the median of the interleaved rounds' ratios "
@@ -642,10 +665,11 @@ def results_table(results: Sequence[StoreResult]) -> Table:
         rows: list[tuple[int, list[Pass], str]] = []
         for measured in result.sizes:
             rows.append((measured.events, measured.raw, "—"))
-            share, low, high = measured.share_of_raw()
-            rows.append((measured.events, measured.catch_up,
-                         f"{share:.2f}" + (f" [{low:.2f}..{high:.2f}]"
-                                           if len(measured.catch_up) > 1 else "")))
+            for rebuilds in (measured.catch_up, measured.one_process):
+                share, low, high = measured.share_of_raw(rebuilds)
+                rows.append((measured.events, rebuilds,
+                             f"{share:.2f}" + (f" [{low:.2f}..{high:.2f}]"
+                                               if len(rebuilds) > 1 else "")))
             raw_rate = SizeResult.median_rate(measured.raw)
             for extra in (measured.rebuild, measured.incidents_only):
                 if extra is not None:
@@ -703,7 +727,8 @@ def memory_table(results: Sequence[StoreResult]) -> Table:
     table.add_column("growth", justify="right")
     for result in results:
         half, full = result.sizes
-        pairs = [(RAW, half.raw, full.raw), (CATCH_UP, half.catch_up, full.catch_up)]
+        pairs = [(RAW, half.raw, full.raw), (CATCH_UP, half.catch_up, full.catch_up),
+                 (ONE_PROCESS, half.one_process, full.one_process)]
         if half.rebuild and full.rebuild:
             pairs.append((REBUILD, [half.rebuild], [full.rebuild]))
         for index, (label, small, large) in enumerate(pairs):
@@ -731,6 +756,8 @@ def verdicts(results: Sequence[StoreResult]) -> list[str]:
         rate = SizeResult.median_rate(full.catch_up)
         share = full.share_of_raw()[0]
         growth = memory_growth(result)
+        one_rate, (one_share, _, _) = (SizeResult.median_rate(full.one_process),
+                                      full.share_of_raw(full.one_process))
         lines.append(
             f"{result.store}: rebuild {rate:,.0f} events/s over {full.events:,} events "
             f"({state(rate >= TARGET_RATE)} the {TARGET_RATE:,} target); "
@@ -738,7 +765,8 @@ def verdicts(results: Sequence[StoreResult]) -> list[str]:
             f"({state(share >= TARGET_SHARE_OF_RAW)} the {TARGET_SHARE_OF_RAW:.0%} target); "
             f"peak memory x{growth:.2f} from {result.sizes[0].events:,} to {full.events:,} "
             f"events ({'meets' if growth <= MEMORY_GROWTH_LIMIT else 'ABOVE'} the "
-            f"≤ {MEMORY_GROWTH_LIMIT} target)")
+            f"≤ {MEMORY_GROWTH_LIMIT} target); in one process (--workers 1): "
+            f"{one_rate:,.0f} events/s, {one_share:.0%} of read + decode's")
         if result.library is not None:
             library = result.library
             ratio = rate / library.rate

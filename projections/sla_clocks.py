@@ -41,12 +41,9 @@ COLUMNS = (
 )
 
 
-def clock_key(incident_id: str, target: Target) -> str:
-    return f"{incident_id}:{target.value}"
-
-
 _TARGETS = tuple((target, f":{target.value}") for target in Target)
-"""Each target with its clock key's suffix (enum iteration and formatting cost per event)."""
+"""Each target with its clock key's suffix: a clock is `<incident id>:<target>` (iterating the
+enum and formatting the key cost more per event than the rest of a note's handling)."""
 
 
 def _is_incident_event(event: Any) -> bool:
@@ -92,8 +89,9 @@ class SlaClocks(Projection):
             event = envelope.event
             kind = type(event)
             if kind is Incident.Opened:
-                for target, _ in _TARGETS:
-                    opened = self._opened(event, envelope, target)
+                policy = self.rules.policy(event.priority.value, event.service)
+                for target, suffix in _TARGETS:
+                    opened = _opened(event, envelope, target, suffix, policy)
                     rows.put(opened)
                     pending[opened["clock"]] = opened
             elif isinstance(event, Incident.Event):
@@ -114,20 +112,6 @@ class SlaClocks(Projection):
 
     def policy(self, row: Row) -> SlaPolicy:
         return self.rules.policy(row["priority"], row["service"])
-
-    def _opened(self, e: Incident.Opened, envelope: Envelope, target: Target) -> Row:
-        policy = self.rules.policy(e.priority.value, e.service)
-        row: Row = {
-            "clock": clock_key(envelope.stream_id, target), "incident_id": envelope.stream_id,
-            "target": target.value, "number": e.number, "service": e.service,
-            "priority": e.priority.value, "assignment_group": None, "incident_state": "new",
-            "hold_reason": None, "state": RUNNING, "target_us": micros(policy.target(target)),
-            "elapsed_us": 0, "since": None, "due_at": None, "alert_at": None, "alerts": "",
-            "breached_at": None, "opened_at": envelope.occurred_at, "stopped_at": None,
-            "version": e.originator_version,
-        }
-        _run(row, policy, e.timestamp)
-        return row
 
     # -- what each event does to a clock -----------------------------------------------------
 
@@ -163,7 +147,7 @@ class SlaClocks(Projection):
         row["incident_state"] = "in_progress"
         if target is Target.RESOLUTION and row["state"] in (MET, BREACHED):
             row["stopped_at"] = None
-            _run(row, self.policy(row), e.timestamp)
+            _run(row, e.timestamp)
 
     def _closed(self, row: Row, target: Target, e: Any) -> None:
         row["incident_state"] = "closed"
@@ -199,10 +183,23 @@ class SlaClocks(Projection):
         if paused:
             row["state"] = PAUSED
         else:
-            _run(row, new, when)
+            _run(row, when)
 
 
-def _run(row: Row, policy: SlaPolicy, since: datetime) -> None:
+def _opened(e: Incident.Opened, envelope: Envelope, target: Target, suffix: str,
+            policy: SlaPolicy) -> Row:
+    return {
+        "clock": envelope.stream_id + suffix, "incident_id": envelope.stream_id,
+        "target": target.value, "number": e.number, "service": e.service,
+        "priority": e.priority.value, "assignment_group": None, "incident_state": "new",
+        "hold_reason": None, "state": RUNNING, "target_us": micros(policy.target(target)),
+        "elapsed_us": 0, "since": envelope.occurred_at, "due_at": PENDING, "alert_at": None,
+        "alerts": "", "breached_at": None, "opened_at": envelope.occurred_at,
+        "stopped_at": None, "version": e.originator_version,
+    }
+
+
+def _run(row: Row, since: datetime) -> None:
     row["state"], row["since"], row["due_at"] = RUNNING, format_timestamp(since), PENDING
 
 

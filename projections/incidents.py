@@ -97,7 +97,7 @@ class IncidentSummaries(Projection):
         for envelope in batch:
             event = envelope.event
             if type(event) is Incident.Opened:
-                rows.put(_opened(event, envelope))
+                rows.add(_opened(event, envelope))
             elif (change := _CHANGES.get(type(event))) is not None:
                 row = rows.get(envelope.stream_id)
                 if row is not None:

@@ -34,7 +34,7 @@ class KnownErrorIndex(Projection):
             event, key, when = envelope.event, envelope.stream_id, envelope.occurred_at
             if isinstance(event, Problem.Opened):
                 symptom = " ".join(part for part in (event.title, event.description) if part)
-                rows.put({"problem_id": key, "number": event.number, "service": event.service,
+                rows.add({"problem_id": key, "number": event.number, "service": event.service,
                           "symptom": symptom, "root_cause": None, "workaround": None,
                           "is_known_error": 0, "active": 1, "updated_at": when})
             elif isinstance(event, Problem.RootCauseIdentified):

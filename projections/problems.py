@@ -63,7 +63,7 @@ class ProblemSummaries(Projection):
         for envelope in batch:
             event, when = envelope.event, envelope.occurred_at
             if type(event) is Problem.Opened:
-                rows.put({
+                rows.add({
                     "id": envelope.stream_id, "number": event.number, "title": event.title,
                     "service": event.service, "state": "new", "known_error": 0,
                     "incidents": "{}", "root_cause": None, "workaround": None,

@@ -49,6 +49,7 @@ class Rows:
         self._cursor = cursor
         self._rows: dict[tuple[Any, ...], Row | None] = {}
         self._dirty: set[tuple[Any, ...]] = set()
+        self._added: set[tuple[Any, ...]] = set()
         self._appended: list[Row] = []
         key_of = itemgetter(*table.key)
         self._key_of = (lambda row: (key_of(row),)) if len(table.key) == 1 else key_of
@@ -82,6 +83,13 @@ class Rows:
         self._rows[key] = row
         self._dirty.add(key)
 
+    def add(self, row: Row) -> None:
+        """A record's first row (from its opening event, which is applied once): inserted
+        rather than upserted, however often the batch changes it afterwards."""
+        key = self._key_of(row)
+        self._rows[key] = row
+        self._added.add(key)
+
     def append(self, row: Row) -> None:
         """A row no earlier batch wrote (say, one per event): inserted without a lookup."""
         self._appended.append(row)
@@ -99,13 +107,17 @@ class Rows:
         read with (a rebuild writes them in a later transaction than it read them)."""
         cursor = cursor or self._cursor
         values = itemgetter(*self._table.column_names)
-        rows = [values(row) for key in self._dirty if (row := self._rows[key]) is not None]
-        if rows:
-            upsert(cursor, self._name, self._table.column_names, self._table.key, rows)
-        if self._appended:
-            insert(cursor, self._name, self._table.column_names,
-                   [values(row) for row in self._appended])
+        changed = [values(row) for key in self._dirty - self._added
+                   if (row := self._rows[key]) is not None]
+        if changed:
+            upsert(cursor, self._name, self._table.column_names, self._table.key, changed)
+        new = [values(row) for key in self._added if (row := self._rows[key]) is not None]
+        new.extend(values(row) for row in self._appended)
+        if new:
+            # Plain inserts (COPY on PostgreSQL): most rows of a rebuild, and cheaper.
+            insert(cursor, self._name, self._table.column_names, new)
         self._dirty.clear()
+        self._added.clear()
         self._appended.clear()
 
 

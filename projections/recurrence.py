@@ -50,14 +50,14 @@ class RecurrencePatterns(Projection):
 
 def _incident_opened(envelope: Envelope, incidents: Rows, problems: Rows) -> None:
     event = envelope.event
-    incidents.put({"incident_id": envelope.stream_id, "number": event.number,
+    incidents.add({"incident_id": envelope.stream_id, "number": event.number,
                    "service": event.service, "category": event.category,
                    "fingerprint": fingerprint(event.title), "opened_at": envelope.occurred_at,
                    "problem_id": None})
 
 
 def _problem_opened(envelope: Envelope, incidents: Rows, problems: Rows) -> None:
-    problems.put({"problem_id": envelope.stream_id, "number": envelope.event.number,
+    problems.add({"problem_id": envelope.stream_id, "number": envelope.event.number,
                   "is_open": 1})
 
 

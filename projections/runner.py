@@ -179,8 +179,8 @@ class ProjectionRunner:
         mine = [envelope for envelope in batch if envelope.position > generation.position]
         if not mine:
             return generation
-        apply_batch(cursor, projection, generation.generation, mine, self.store.dialect)
-        return registry.advance(cursor, generation, mine[-1].position)
+        tables = stage_batch(cursor, projection, generation.generation, mine, self.store.dialect)
+        return self._write(cursor, tables, generation, mine)
 
     def _projection_of(self, generation: Generation) -> Projection:
         projection = self.projections[generation.name]
@@ -193,9 +193,12 @@ class ProjectionRunner:
     @staticmethod
     def _write(cursor: Cursor, tables: dict[str, Rows], generation: Generation,
                batch: Sequence[Envelope]) -> Generation:
+        # The position first: a runner that lost the race for this batch stops here, before
+        # its inserts of the records the batch opens could collide with the winner's.
+        advanced = registry.advance(cursor, generation, batch[-1].position)
         for rows in tables.values():
             rows.flush(cursor)
-        return registry.advance(cursor, generation, batch[-1].position)
+        return advanced
 
     def _last(self) -> int:
         return self.log.max_notification_id() or 0

@@ -92,7 +92,7 @@ class SlaClocks(Projection):
                 policy = self.rules.policy(event.priority.value, event.service)
                 for target, suffix in _TARGETS:
                     opened = _opened(event, envelope, target, suffix, policy)
-                    rows.put(opened)
+                    rows.add(opened)
                     pending[opened["clock"]] = opened
             elif isinstance(event, Incident.Event):
                 handler = _HANDLERS.get(kind)

@@ -85,6 +85,8 @@ class SlaClocks(Projection):
             for _, suffix in _TARGETS)
         pending: dict[str, Row] = {}
         """Running clocks whose due time waits for the end of the batch."""
+        versions: dict[str, int] = {}
+        """Each incident's last version in the batch: every event moves it, few move a clock."""
         for envelope in batch:
             event = envelope.event
             kind = type(event)
@@ -95,16 +97,20 @@ class SlaClocks(Projection):
                     rows.add(opened)
                     pending[opened["clock"]] = opened
             elif isinstance(event, Incident.Event):
-                handler = _HANDLERS.get(kind)
+                versions[envelope.stream_id] = event.originator_version
+                if (handler := _HANDLERS.get(kind)) is None:
+                    continue
                 for target, suffix in _TARGETS:
                     row = rows.get(envelope.stream_id + suffix)
-                    if row is None:
-                        continue
-                    if handler is not None:
+                    if row is not None:
                         handler(self, row, target, event)
                         if row["due_at"] == PENDING:
                             pending[row["clock"]] = row
-                    row["version"] = event.originator_version
+        for stream_id, version in versions.items():
+            for _, suffix in _TARGETS:
+                row = rows.get(stream_id + suffix)
+                if row is not None:
+                    row["version"] = version
                     rows.put(row)
         for row in pending.values():
             if row["due_at"] == PENDING:

@@ -150,9 +150,15 @@ def _canonical_ext(code: int, data: bytes) -> JsonValue:
 
 def _utc_second(seconds: int) -> str:
     """`YYYY-MM-DDTHH:MM:SS` of a whole second since the epoch, as `format_timestamp` writes it
-    (only the date goes through it, once per day: formatting is the slow part)."""
+    (only the date goes through it, once per day; the time of day comes from two tables:
+    formatting is the slow part)."""
     days, second = divmod(seconds, 86_400)
-    return f"{_utc_day(days)}T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}"
+    minute, second = divmod(second, 60)
+    return f"{_utc_day(days)}{_HOURS_MINUTES[minute]}{_SECONDS[second]}"
+
+
+_HOURS_MINUTES = tuple(f"T{hour:02d}:{minute:02d}:" for hour in range(24) for minute in range(60))
+_SECONDS = tuple(f"{second:02d}" for second in range(60))
 
 
 @lru_cache(maxsize=1024)

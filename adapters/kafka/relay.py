@@ -16,14 +16,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from eventsourcing.persistence import Mapper, Notification
+from eventsourcing.persistence import Mapper
 from kafka import KafkaProducer
 from kafka.errors import KafkaConfigurationError, KafkaError
 from kafka.partitioner.default import murmur2
 
-from adapters.envelope import envelope, event_kind
+from adapters.kafka.encoder import Record, WireEncoder
 from adapters.kafka.positions import RelayPositions
-from adapters.kafka.wire import PUBLISHED_STREAM_TYPES, WireRecord, to_wire
+from adapters.kafka.rows import NotificationLog, Row, row_reader
 
 log = logging.getLogger("tandem.relay")
 
@@ -31,14 +31,6 @@ DEFAULT_BATCH = 2_000
 FLUSH_TIMEOUT_S = 60.0
 IN_FLIGHT_BATCHES = 4
 """Batches sent but not yet acknowledged, at most; then the relay waits for the oldest."""
-
-
-class NotificationLog(Protocol):
-    """The part of an eventsourcing ApplicationRecorder the relay reads."""
-
-    def select_notifications(self, start: int | None, limit: int) -> Sequence[Notification]: ...
-
-    def max_notification_id(self) -> int | None: ...
 
 
 class Ack(Protocol):
@@ -140,7 +132,6 @@ class Relay:
         self.owner = owner
         """What owns `log` (the ServiceDesk), kept alive with the relay."""
         self.log = log
-        self.mapper = mapper
         self.positions = positions
         self.producer_factory = producer_factory
         self.topic = topic
@@ -154,8 +145,10 @@ class Relay:
         """The last notification id read and sent (acknowledged or not)."""
         self._in_flight: deque[InFlight] = deque()
         self._partitions: KeyPartitions | None = None
+        self._rows = row_reader(log)
+        self._encoder = WireEncoder(mapper)
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-read")
-        self._next: tuple[int, Future[Sequence[Notification]]] | None = None
+        self._next: tuple[int, Future[Sequence[Row]]] | None = None
 
     def publish_batch(self) -> int:
         """Read and send the next batch, then record every batch acknowledged so far, in order;
@@ -167,10 +160,10 @@ class Relay:
         if not batch:
             self._settle(wait_for=len(self._in_flight))
             return 0
-        records = [to_wire(envelope(item, self.mapper)) for item in batch
-                   if event_kind(item.topic).stream_type in PUBLISHED_STREAM_TYPES]
-        self._in_flight.append(InFlight(batch[-1].id, self._send(records) if records else []))
-        self._sent = batch[-1].id
+        records = self._encoder.records(batch)
+        last_id = batch[-1][0]
+        self._in_flight.append(InFlight(last_id, self._send(records) if records else []))
+        self._sent = last_id
         self._settle(wait_for=len(self._in_flight) - IN_FLIGHT_BATCHES)
         return len(batch)
 
@@ -219,29 +212,28 @@ class Relay:
             self._producer.close(timeout=5)
             self._producer = None
 
-    def _read(self, start: int) -> Sequence[Notification]:
+    def _read(self, start: int) -> Sequence[Row]:
         """The batch from `start`; while catching up, the next one is read meanwhile (the
         database driver waits without holding the GIL, the main thread encodes and sends)."""
         if self._next is not None and self._next[0] == start:
             batch = self._next[1].result()
         else:
-            batch = self.log.select_notifications(start, self.batch_size)
+            batch = self._rows(start, self.batch_size)
         self._next = None
         if len(batch) == self.batch_size:
-            following = batch[-1].id + 1
-            self._next = (following, self._reader.submit(self.log.select_notifications,
-                                                         following, self.batch_size))
+            following = batch[-1][0] + 1
+            self._next = (following, self._reader.submit(self._rows, following, self.batch_size))
         return batch
 
-    def _send(self, records: list[WireRecord]) -> list[Ack]:
+    def _send(self, records: list[Record]) -> list[Ack]:
         if self._producer is None:
             self._producer = self.producer_factory()
             self._partitions = KeyPartitions(self._producer.partitions_for(self.topic))
         producer, partition = self._producer, self._partitions
         assert partition is not None
         topic, send = self.topic, producer.send
-        return [send(topic, key=record.key, value=record.value, headers=record.headers,
-                     partition=partition(record.key)) for record in records]
+        return [send(topic, key=key, value=value, headers=headers, partition=partition(key))
+                for key, value, headers in records]
 
     def _settle(self, *, wait_for: int) -> None:
         """Record the acknowledged batches at the head of the pipeline, after waiting for the

@@ -34,13 +34,13 @@ def to_wire(envelope: Mapping[str, Any]) -> WireRecord:
         key=str(envelope["stream_id"]).encode(),
         value=msgpack.packb(envelope if type(envelope) is dict else dict(envelope),
                             use_bin_type=True),
-        headers=_headers(envelope["type"], envelope["schema"]),
+        headers=wire_headers(envelope["type"], envelope["schema"]),
     )
 
 
 @lru_cache(maxsize=1024)
-def _headers(event_type: str, schema: int) -> Headers:
-    # One list per (type, schema), shared by its records: producers only read headers.
+def wire_headers(event_type: str, schema: int) -> Headers:
+    """One list per (type, schema), shared by its records: producers only read headers."""
     return [("content-type", CONTENT_TYPE.encode()), ("event-type", str(event_type).encode()),
             ("schema-version", str(schema).encode())]
 

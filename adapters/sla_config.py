@@ -13,7 +13,6 @@ from importlib.metadata import version
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from domain.incident import HoldReason
@@ -94,6 +93,8 @@ class CalendarConfig(BaseModel):
         if self.holidays_subdivision and not self.holidays_country:
             raise ValueError("holidays_subdivision needs holidays_country")
         if self.holidays_country:
+            import holidays  # loads its calendars: only when a country is configured
+
             try:
                 holidays.country_holidays(self.holidays_country,
                                           subdiv=self.holidays_subdivision)
@@ -202,6 +203,8 @@ class HolidayDates:
             return False
         year = self._years.get(day.year)
         if year is None:
+            import holidays  # loads its calendars: only when a country is configured
+
             found = holidays.country_holidays(self._country, subdiv=self._subdivision,
                                               years=day.year)
             year = self._years[day.year] = frozenset(found)

@@ -8,9 +8,11 @@ opened by hand. Changing an instruction changes fingerprints: bump RecurrencePat
 so the read model is rebuilt with the new ones (stored alert fingerprints keep the old form).
 """
 
-from functools import lru_cache
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
-from drain3.masking import LogMasker, MaskingInstruction
+if TYPE_CHECKING:  # drain3 loads with the first fingerprint, not with every CLI call
+    from drain3.masking import LogMasker
 
 _EDGE_BEFORE = r"(?<![\w.:-])"
 _EDGE_AFTER = r"(?![\w:-]|\.\w)"
@@ -39,14 +41,20 @@ INSTRUCTIONS = (
 """(regular expression, mask name) in the order they apply, most specific first; they see
 lower-case text and match case-insensitively."""
 
-_MASKER = LogMasker([MaskingInstruction("(?i)" + pattern, mask)
-                     for pattern, mask in INSTRUCTIONS],
-                    "<", ">")
 MAX_LENGTH = 500
+
+
+@cache
+def _masker() -> "LogMasker":
+    from drain3.masking import LogMasker, MaskingInstruction
+
+    return LogMasker([MaskingInstruction("(?i)" + pattern, mask)
+                      for pattern, mask in INSTRUCTIONS],
+                     "<", ">")
 
 
 @lru_cache(maxsize=50_000)
 def fingerprint(text: str) -> str:
     """`Disk 91% full on db-01` -> `disk <NUM>% full on <ID>`: lower case, one line, masked."""
-    masked = _MASKER.mask(" ".join(text.lower().split()))
+    masked = _masker().mask(" ".join(text.lower().split()))
     return masked[:MAX_LENGTH] or "-"

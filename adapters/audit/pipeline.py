@@ -9,17 +9,15 @@ reads the next batch while this process rehashes the current one.
 import os
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from multiprocessing import get_all_start_methods, get_context
+from concurrent.futures import Future
 from types import TracebackType
 from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory
-from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import Environment
 
-from adapters.audit.records import LOG_BATCH, log_batches
+from adapters.audit.records import LOG_BATCH, is_postgres, log_batches
 from adapters.audit.rehash import Rehashed, rehash
 from adapters.envelope import json_state, state_decoder
 from domain.service_desk import ServiceDesk
@@ -55,14 +53,18 @@ class RehashedLog:
     """
 
     def __init__(self, desk: ServiceDesk, *, stop: int, parallel: bool) -> None:
+        # multiprocessing: only verifying the whole log needs it, not every CLI call
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_all_start_methods, get_context
+
         self.desk = desk
         self.stop = stop
         self.decode = state_decoder(desk.mapper)
         # As many workers as cores: they do nearly all the work, this process only links.
         workers = min(MAX_WORKERS, os.cpu_count() or 1)
         usable = (parallel and workers > 1 and self.decode is json_state
-                  and isinstance(desk.recorder, SQLiteApplicationRecorder
-                                 | PostgresApplicationRecorder)
+                  and (isinstance(desk.recorder, SQLiteApplicationRecorder)
+                       or is_postgres(desk.recorder))
                   and "fork" in get_all_start_methods())
         self.pool = (ProcessPoolExecutor(workers, mp_context=get_context("fork"))
                      if usable else None)

@@ -3,17 +3,19 @@
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeGuard
 from uuid import UUID
 
-from eventsourcing.persistence import Notification
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.persistence import ApplicationRecorder, Notification
 from eventsourcing.sqlite import SQLiteApplicationRecorder
-from psycopg.sql import SQL, Identifier
 
 from adapters.envelope import stored_state
 from domain.errors import NotFound
 from domain.numbering import parse_number
 from domain.service_desk import ServiceDesk
+
+if TYPE_CHECKING:  # psycopg loads with it: only on PostgreSQL stores
+    from eventsourcing.postgres import PostgresApplicationRecorder
 
 LOG_BATCH = 2_000
 """Notifications per query when walking the whole log: few queries, bounded memory."""
@@ -59,7 +61,9 @@ def record_notifications(desk: ServiceDesk, stream_id: UUID) -> list[Notificatio
             rows = cursor.fetchall()
         return [Notification(id=row[0], originator_id=stream_id, originator_version=row[2],
                              topic=row[3], state=row[4]) for row in rows]
-    if isinstance(recorder, PostgresApplicationRecorder):
+    if is_postgres(recorder):
+        from psycopg.sql import SQL, Identifier  # loaded already with the recorder
+
         statement = SQL(
             "SELECT notification_id, originator_version, topic, state FROM {schema}.{table} "
             "WHERE originator_id = %s ORDER BY notification_id").format(
@@ -73,6 +77,13 @@ def record_notifications(desk: ServiceDesk, stream_id: UUID) -> list[Notificatio
                              state=bytes(row["state"])) for row in rows]
     return [notification for batch in log_batches(desk) for notification in batch
             if notification.originator_id == stream_id]
+
+
+def is_postgres(recorder: ApplicationRecorder) -> "TypeGuard[PostgresApplicationRecorder]":
+    """Whether `recorder` is PostgreSQL's; ask after SQLite's, since this loads psycopg."""
+    from eventsourcing.postgres import PostgresApplicationRecorder
+
+    return isinstance(recorder, PostgresApplicationRecorder)
 
 
 def log_batches(desk: ServiceDesk, *, start: int = 1,

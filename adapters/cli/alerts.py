@@ -7,15 +7,10 @@ from typing import Annotated, Any
 
 import typer
 
-from adapters.alerts.alertmanager import parse_alertmanager
-from adapters.alerts.generic import parse_generic
 from adapters.bootstrap import Settings, alert_intake, recurrence_policy
 from adapters.cli.context import print_json, print_rows, session
-from adapters.recurrence_policy import thresholds_of
 from domain.errors import ValidationFailed
 from domain.service_desk import system_clock
-from projections.patterns import patterns
-from projections.suggestions import suggestions
 
 alert_app = typer.Typer(help="Receive monitoring alerts.", no_args_is_help=True)
 recurrence_app = typer.Typer(help="Recurring incident patterns and problem candidates.",
@@ -32,9 +27,6 @@ class PayloadFormat(StrEnum):
     GENERIC = "generic"
 
 
-PARSERS = {PayloadFormat.ALERTMANAGER: parse_alertmanager, PayloadFormat.GENERIC: parse_generic}
-
-
 @alert_app.command()
 def receive(
     ctx: typer.Context,
@@ -45,7 +37,13 @@ def receive(
     json: Json = False,
 ) -> None:
     """Route a payload's alerts to incidents; repeats are written as occurrence counts."""
-    alerts = PARSERS[payload_format](_read_json(file))
+    # the payload parsers' pydantic models: only this command needs them
+    from adapters.alerts.alertmanager import parse_alertmanager
+    from adapters.alerts.generic import parse_generic
+
+    parse = (parse_alertmanager if payload_format is PayloadFormat.ALERTMANAGER
+             else parse_generic)
+    alerts = parse(_read_json(file))
     s = session(ctx)
     intake = alert_intake(s.desk, Settings.from_environment().config())
     try:
@@ -66,6 +64,9 @@ def receive(
 @recurrence_app.command("list")
 def list_(ctx: typer.Context, json: Json = False) -> None:
     """Recurring patterns (2+ incidents), with window counts and problem coverage."""
+    from adapters.recurrence_policy import thresholds_of  # pydantic models, statistics: only here
+    from projections.patterns import patterns
+
     thresholds = thresholds_of(Settings.from_environment().config().recurrence)
     found = patterns(session(ctx).read_models(), now=system_clock(), thresholds=thresholds)
     if json:
@@ -88,6 +89,8 @@ def suggest(ctx: typer.Context,
             ref: Annotated[str, typer.Argument(help="Incident number (INC0000001) or UUID.")],
             json: Json = False) -> None:
     """Known errors whose workaround may restore this incident's service, best first."""
+    from projections.suggestions import suggestions  # rapidfuzz: only this command
+
     s = session(ctx)
     incident = s.desk.incident(ref)
     ranked = suggestions(s.read_models(), service=incident.service,

@@ -4,8 +4,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from adapters.audit.export import ExportFormat, export
 from adapters.audit.history import history, parse_moment, state_as_of
@@ -123,6 +121,15 @@ def export_(ctx: typer.Context,
 def _verify_with_progress(desk: ServiceDesk) -> Verification:
     """A progress bar on the terminal (stderr), none when piped. Refreshed from the callback,
     not by rich's own thread: the verifier forks its workers and wants no other thread."""
+    from rich.console import Console  # rich only for this bar
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     console = Console(stderr=True)
     columns = (TextColumn("verifying"), BarColumn(), MofNCompleteColumn(),
                TextColumn("positions"), TimeRemainingColumn())

@@ -3,11 +3,10 @@
 import getpass
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from adapters.bootstrap import Settings, open_read_store, open_service_desk, projection_runner
 from adapters.config import TandemConfig
@@ -15,10 +14,18 @@ from domain.service_desk import ServiceDesk
 from projections.runner import ProjectionRunner
 from projections.store import ReadStore
 
-console = Console()
-if not console.is_terminal:
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@cache
+def console() -> "Console":
+    """Where tables and progress go; rich loads here, so `--json` and plain output skip it."""
+    from rich.console import Console
+
+    terminal = Console()
     # Piped output: rich would assume 80 columns and cut numbers; give tables room instead.
-    console = Console(width=200)
+    return terminal if terminal.is_terminal else Console(width=200)
 
 
 @dataclass
@@ -69,21 +76,25 @@ def print_json(value: Any) -> None:
 
 
 def print_record(view: dict[str, Any], title: str) -> None:
+    from rich.table import Table  # rich only when a table is printed
+
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column("field", style="bold")
     table.add_column("value")
     for key, value in view.items():
         table.add_row(key, _cell(value))
-    console.print(table)
+    console().print(table)
 
 
 def print_rows(views: list[dict[str, Any]], columns: list[str], title: str) -> None:
+    from rich.table import Table  # rich only when a table is printed
+
     table = Table(title=title, title_justify="left")
     for column in columns:
         table.add_column(column, no_wrap=column != "title")
     for view in views:
         table.add_row(*(_cell(view[column]) for column in columns))
-    console.print(table)
+    console().print(table)
 
 
 def _cell(value: Any) -> str:

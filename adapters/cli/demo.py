@@ -111,7 +111,7 @@ def run(
 
     store = open_read_store(f"sqlite:///{database}")
     projection_runner(desk, store).catch_up()
-    console.print(f"A day at the service desk, stored in {database}\n")
+    console().print(f"A day at the service desk, stored in {database}\n")
     print_rows(queries.incidents(store), INCIDENT_COLUMNS, "Incidents")
     print_rows(queries.problems(store), PROBLEM_COLUMNS, "Problems")
     print_rows(queries.known_errors(store), ["number", "service", "symptom", "workaround"],

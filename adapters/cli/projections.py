@@ -8,13 +8,10 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from adapters.bootstrap import KafkaSettings, Settings, kafka_projector, open_projector_store
 from adapters.cli.context import console, print_json, print_rows, session
-from adapters.kafka.projector import DEFAULT_BATCH
-from adapters.kafka.topics import ensure_event_topics
-from adapters.rebuild_workers import rebuild_in_workers
+from adapters.kafka import PROJECTOR_BATCH
 from domain.errors import ValidationFailed
 from projections.runner import ProjectionRunner
 
@@ -56,7 +53,7 @@ def run(ctx: typer.Context,
             help="Kafka: consumer group; processes in one group split the partitions "
                  "(default: TANDEM_KAFKA_GROUP or tandem-projector).")] = None,
         batch: Annotated[int, typer.Option(
-            min=1, help="Kafka: most records applied per transaction.")] = DEFAULT_BATCH,
+            min=1, help="Kafka: most records applied per transaction.")] = PROJECTOR_BATCH,
         session_timeout: Annotated[float, typer.Option(
             min=1, help="Kafka: seconds without heartbeat before the group moves a "
                         "member's partitions to the others.")] = 10.0) -> None:
@@ -77,6 +74,8 @@ def run(ctx: typer.Context,
 def _run_from_kafka(*, bootstrap: str | None, topic: str | None, group: str | None,
                     batch: int, session_timeout: float) -> None:
     """Until SIGTERM or Ctrl-C, which finish the batch in hand and leave the group."""
+    from adapters.kafka.topics import ensure_event_topics  # the Kafka client: only here
+
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("tandem").setLevel(logging.INFO)
     defaults = KafkaSettings.from_environment()
@@ -123,11 +122,17 @@ def rebuild(ctx: typer.Context,
 
 def _rebuild(runner: ProjectionRunner, names: list[str], *, workers: int) -> None:
     """One pass over the log per worker process, with a progress bar (events/s, time left)."""
+    # rich's progress bar and multiprocessing: only rebuilds need them
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from adapters.rebuild_workers import rebuild_in_workers
+
     started, label = time.perf_counter(), ", ".join(names)
+    out = console()
     with Progress(TextColumn(f"[bold]{label}"), BarColumn(),
                   TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
                   TextColumn("{task.fields[rate]:,.0f} events/s"), TimeRemainingColumn(),
-                  console=console, transient=not console.is_terminal) as progress:
+                  console=out, transient=not out.is_terminal) as progress:
         task = progress.add_task(label, total=runner.log.max_notification_id() or 0, rate=0.0)
 
         def report(position: int, last: int) -> None:

@@ -9,7 +9,6 @@ import typer
 from adapters.bootstrap import KafkaSettings, Settings, kafka_relay, open_read_store
 from adapters.cli.context import print_json, print_record, session
 from adapters.kafka.positions import relay_lag
-from adapters.kafka.topics import ensure_event_topics
 
 app = typer.Typer(help="Publish events to a message broker; the relay's lag.",
                   no_args_is_help=True)
@@ -30,6 +29,8 @@ def kafka(
     interval: Annotated[float, typer.Option(help="Seconds between polls when idle.")] = 0.5,
 ) -> None:
     """Follow the event log from the relay's tracked position and publish to Kafka."""
+    from adapters.kafka.topics import ensure_event_topics  # the Kafka client: only here
+
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("tandem").setLevel(logging.INFO)
     defaults = KafkaSettings.from_environment()

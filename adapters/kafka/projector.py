@@ -23,6 +23,7 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
+from adapters.kafka import PROJECTOR_BATCH
 from adapters.kafka.consumer import poll_until
 from adapters.kafka.domain_events import projection_envelope
 from adapters.kafka.events import UndecodableEvent, decode_event
@@ -42,7 +43,6 @@ VERSIONS_SCHEMA = (
     " stream_id TEXT PRIMARY KEY, version BIGINT NOT NULL)")
 """Each record's highest version applied: the relay delivers at least once, so an event can
 come again at a later offset (after a relay crash); it must not be applied twice."""
-DEFAULT_BATCH = 1_000
 SCHEMA_LOCK_KEY = 0x7A4D_0002
 """pg advisory lock serialising the creation of the read-model tables between members."""
 
@@ -212,7 +212,7 @@ class KafkaProjector:
     """A consumer-group member feeding the read models from its share of the partitions."""
 
     def __init__(self, fed: KafkaFedProjections, *, bootstrap: str, group_id: str,
-                 batch_size: int = DEFAULT_BATCH,
+                 batch_size: int = PROJECTOR_BATCH,
                  consumer_config: Mapping[str, Any] | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.fed = fed

@@ -20,7 +20,10 @@ run: install  ## the HTTP API on http://127.0.0.1:8000, store var/tandem.db (doc
 demo: install  ## the scripted demo day
 	$(BIN)/tandem demo
 
+# Compiled first: the e2e tests start hundreds of `tandem` processes, and with
+# PYTHONDONTWRITEBYTECODE set each one would compile the sources again.
 test: install
+	$(BIN)/python -m compileall -q domain projections adapters
 	$(BIN)/pytest -q -m "not soak" --durations=15
 
 soak: install  ## none yet: exit 5 ("no tests") is not a failure here

@@ -81,6 +81,7 @@ def _opened(e: Incident.Opened, envelope: Envelope) -> Row:
 
 class IncidentSummaries(Projection):
     name = "incidents"
+    events = (Incident.Opened, Incident.Event)
     rebuild_cost = 2.5
     version = 2
     """2: without `sla_due_at` (queues take it from the SLA clocks); SLA events bump `version`."""

@@ -14,6 +14,7 @@ class KnownErrorIndex(Projection):
     """One row per problem; `is_known_error` rows are what incident handlers search."""
 
     name = "known_errors"
+    events = (Problem.Opened, Problem.Event)
     rebuild_cost = 1.0
     version = 1
     tables = (Table(

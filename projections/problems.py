@@ -51,6 +51,7 @@ _CHANGES: dict[type[Any], Callable[[Any, Row], Row]] = {
 
 class ProblemSummaries(Projection):
     name = "problems"
+    events = (Problem.Opened, Problem.Event)
     rebuild_cost = 0.5
     version = 1
     tables = (Table(name="problems", columns=COLUMNS, key=("id",),

@@ -22,6 +22,7 @@ _PROBLEM_FINISHED = (Problem.Resolved, Problem.Closed, Problem.Canceled)
 
 class RecurrencePatterns(Projection):
     name = "recurrence"
+    events = (Incident.Opened, Incident.Event, Problem.Opened, Problem.Event)
     rebuild_cost = 2.0
     version = 1
     tables = (

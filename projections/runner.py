@@ -3,7 +3,10 @@
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
+
+from eventsourcing.utils import resolve_topic
 
 from domain.audit_chain import format_timestamp
 from projections import registry
@@ -17,6 +20,17 @@ Progress = Callable[[int, int], None]
 DEFAULT_BATCH = 2_000
 REBUILD_BATCH = 10_000
 """Rebuilds read in larger batches: fewer commits and registry queries; memory stays bounded."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one read of the log gave: the events some projection reads, and the position
+    after the batch (the last notification read, whether decoded or not)."""
+
+    envelopes: list[Envelope]
+    last: int
+    read: int
+    """Notifications read, decoded or not."""
 
 
 class NotificationLog(Protocol):
@@ -45,6 +59,8 @@ class ProjectionRunner:
         self.store = store
         self.projections = {projection.name: projection for projection in projections}
         self.batch_size = batch_size
+        read = tuple(event for projection in projections for event in projection.events)
+        self._read_topic = _TopicFilter(read)
         with store.transaction() as cursor:
             registry.ensure_serving(cursor, projections)
 
@@ -95,14 +111,14 @@ class ProjectionRunner:
                                       limit=max(self.batch_size, REBUILD_BATCH)):
                 with self.store.reading() as cursor:
                     staged = [stage_batch(cursor, projection, generation.generation,
-                                          batch, self.store.dialect)
+                                          batch.envelopes, self.store.dialect)
                               for projection, generation in zip(projections, generations,
                                                                 strict=True)]
                 with self.store.transaction() as cursor:
-                    generations = [self._write(cursor, tables, generation, batch)
+                    generations = [self._write(cursor, tables, generation, batch.last)
                                    for tables, generation in zip(staged, generations,
                                                                  strict=True)]
-                position = batch[-1].position
+                position = batch.last
                 if progress:
                     progress(position, self._last())
         with self.store.transaction() as cursor:
@@ -143,7 +159,7 @@ class ProjectionRunner:
         if not current:
             return 0
         batch = self._read(min(g.position for g in current.values()) + 1)
-        if not batch:
+        if batch is None:
             return 0
         try:
             with self.store.transaction() as cursor:
@@ -152,8 +168,8 @@ class ProjectionRunner:
         except registry.ConcurrentRunner:
             pass  # another runner applied these events first: rolled back, read on from there
         if progress:
-            progress(batch[-1].position, self._last())
-        return len(batch)
+            progress(batch.last, self._last())
+        return batch.read
 
     def _current(self, cursor: Cursor) -> dict[str, Generation]:
         """Serving generations built by this code's version (older ones wait for a rebuild)."""
@@ -164,23 +180,29 @@ class ProjectionRunner:
                 current[name] = generation
         return current
 
-    def _read(self, start: int, *, limit: int | None = None) -> list[Envelope]:
+    def _read(self, start: int, *, limit: int | None = None) -> Batch | None:
+        """The next batch from `start` on; None once the log holds nothing more."""
         notifications = self.log.select_notifications(start=start,
                                                       limit=limit or self.batch_size)
-        envelopes = []
+        if not notifications:
+            return None
+        envelopes, wanted = [], self._read_topic
         for notification in notifications:
-            event = self.decode(notification)
-            envelopes.append(Envelope(notification.id, event, str(notification.originator_id),
-                                      format_timestamp(event.timestamp)))
-        return envelopes
+            if wanted(notification.topic):
+                event = self.decode(notification)
+                envelopes.append(Envelope(notification.id, event,
+                                          str(notification.originator_id),
+                                          format_timestamp(event.timestamp)))
+        return Batch(envelopes, notifications[-1].id, len(notifications))
 
     def _apply(self, cursor: Cursor, projection: Projection, generation: Generation,
-               batch: Sequence[Envelope]) -> Generation:
-        mine = [envelope for envelope in batch if envelope.position > generation.position]
-        if not mine:
+               batch: Batch) -> Generation:
+        if batch.last <= generation.position:
             return generation
+        mine = [envelope for envelope in batch.envelopes
+                if envelope.position > generation.position]
         tables = stage_batch(cursor, projection, generation.generation, mine, self.store.dialect)
-        return self._write(cursor, tables, generation, mine)
+        return self._write(cursor, tables, generation, batch.last)
 
     def _projection_of(self, generation: Generation) -> Projection:
         projection = self.projections[generation.name]
@@ -192,10 +214,10 @@ class ProjectionRunner:
 
     @staticmethod
     def _write(cursor: Cursor, tables: dict[str, Rows], generation: Generation,
-               batch: Sequence[Envelope]) -> Generation:
+               position: int) -> Generation:
         # The position first: a runner that lost the race for this batch stops here, before
         # its inserts of the records the batch opens could collide with the winner's.
-        advanced = registry.advance(cursor, generation, batch[-1].position)
+        advanced = registry.advance(cursor, generation, position)
         for rows in tables.values():
             rows.flush(cursor)
         return advanced
@@ -231,3 +253,18 @@ def _collector_relaxed() -> Iterator[None]:
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
+
+
+class _TopicFilter:
+    """Whether an event of a stored topic is one of `read` (or a subclass), resolved once per
+    topic."""
+
+    def __init__(self, read: tuple[type[Any], ...]) -> None:
+        self._read = read
+        self._known: dict[str, bool] = {}
+
+    def __call__(self, topic: str) -> bool:
+        known = self._known.get(topic)
+        if known is None:
+            known = self._known[topic] = issubclass(resolve_topic(topic), self._read)
+        return known

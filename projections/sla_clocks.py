@@ -67,6 +67,7 @@ class SlaClocks(Projection):
     """Per incident a response and a resolution clock (`clock` = `<incident id>:<target>`)."""
 
     name = "sla_clocks"
+    events = (Incident.Opened, Incident.Event)
     rebuild_cost = 7.0
     tables = (Table(name="sla_clocks", columns=COLUMNS, key=("clock",),
                     indexes=(("incident_id", "state"), ("state", "alert_at"), ("opened_at",))),)

@@ -22,6 +22,7 @@ def _names(event_class: type[Any]) -> tuple[str, str]:
 
 class Timeline(Projection):
     name = "timeline"
+    events = RECORD_EVENTS
     rebuild_cost = 3.0
     version = 1
     tables = (Table(

@@ -19,6 +19,8 @@ from adapters.bootstrap import (
     open_service_desk,
     projection_runner,
 )
+from domain.aggregate import Stamp
+from domain.numbering import NumberSequence
 from domain.service_desk import ServiceDesk
 from projections import queries, registry
 from projections.incidents import IncidentSummaries
@@ -194,6 +196,28 @@ def test_catch_up_applies_every_event_once_and_a_rerun_applies_nothing(
     assert runner.catch_up() == last_position(desk) - before
     assert positions(store) == dict.fromkeys(NAMES, last_position(desk))
     assert snapshot(store) == reference(desk, tmp_path)
+
+
+def test_events_no_projection_reads_are_not_decoded_yet_the_positions_pass_them(
+        store_url: str, read_store: Callable[[], ReadStore], clock: FakeClock) -> None:
+    desk = open_service_desk(store_url, clock=clock)
+    busy_history(desk, clock)
+    # Last in the log, alone in its batch: an event of a record no read model reads.
+    desk.save(NumberSequence.start(prefix="CHG", stamp=Stamp(actor="sd", at=clock())))
+    decoded: list[str] = []
+
+    def decode(notification: Any) -> Any:
+        decoded.append(notification.topic)
+        return desk.mapper.to_domain_event(notification)
+
+    store = read_store()
+    runner = ProjectionRunner(log=desk.recorder, decode=decode, store=store,
+                              projections=all_projections(), batch_size=1)
+    assert runner.catch_up() == last_position(desk)
+    assert positions(store) == dict.fromkeys(NAMES, last_position(desk))
+    assert len(decoded) == record_events(desk)
+    assert not [topic for topic in decoded if "NumberSequence" in topic]
+    assert runner.catch_up() == 0
 
 
 # -- atomic batches --------------------------------------------------------------------------

@@ -28,6 +28,7 @@ class Ticket(AuditedAggregate):
 
 class TicketSummaries(Projection):
     name = "tickets"
+    events = (Ticket.Opened,)
     version = 1
     tables = (Table(name="tickets", key=("id",),
                     columns=(("id", "TEXT"), ("title", "TEXT"), ("service", "TEXT"))),)

@@ -39,6 +39,7 @@ class Ticket(AuditedAggregate):
 
 class TicketSummaries(Projection):
     name = "tickets"
+    events = (Ticket.Opened,)
     version = 2
     tables = (Table(name="tickets", key=("id",),
                     columns=(("id", "TEXT"), ("title", "TEXT"), ("service", "TEXT"),

@@ -15,7 +15,7 @@ class KnownErrorIndex(Projection):
 
     name = "known_errors"
     events = (Problem.Opened, Problem.Event)
-    rebuild_cost = 1.0
+    rebuild_cost = 0.6
     version = 1
     tables = (Table(
         name="known_errors",

@@ -52,7 +52,7 @@ _CHANGES: dict[type[Any], Callable[[Any, Row], Row]] = {
 class ProblemSummaries(Projection):
     name = "problems"
     events = (Problem.Opened, Problem.Event)
-    rebuild_cost = 0.5
+    rebuild_cost = 0.3
     version = 1
     tables = (Table(name="problems", columns=COLUMNS, key=("id",),
                     indexes=(("number",), ("state",))),)

@@ -23,7 +23,7 @@ _PROBLEM_FINISHED = (Problem.Resolved, Problem.Closed, Problem.Canceled)
 class RecurrencePatterns(Projection):
     name = "recurrence"
     events = (Incident.Opened, Incident.Event, Problem.Opened, Problem.Event)
-    rebuild_cost = 2.0
+    rebuild_cost = 1.1
     version = 1
     tables = (
         Table(name="recurrence_incidents",

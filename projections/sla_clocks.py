@@ -68,7 +68,7 @@ class SlaClocks(Projection):
 
     name = "sla_clocks"
     events = (Incident.Opened, Incident.Event)
-    rebuild_cost = 7.0
+    rebuild_cost = 5.6
     tables = (Table(name="sla_clocks", columns=COLUMNS, key=("clock",),
                     indexes=(("incident_id", "state"), ("state", "alert_at"), ("opened_at",))),)
 

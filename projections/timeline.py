@@ -23,7 +23,7 @@ def _names(event_class: type[Any]) -> tuple[str, str]:
 class Timeline(Projection):
     name = "timeline"
     events = RECORD_EVENTS
-    rebuild_cost = 3.0
+    rebuild_cost = 3.5
     version = 1
     tables = (Table(
         name="timeline",

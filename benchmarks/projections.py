@@ -548,8 +548,8 @@ def run_pass(label: str, mode: str, url: str, *extra: str) -> Pass:
 RAW = "read + decode (the ceiling)"
 READ_MODELS = len(all_projections())
 WORKERS = os.cpu_count() or 1
-CATCH_UP = f"rebuild --all: {WORKERS} worker processes, {READ_MODELS} projections"
-ONE_PROCESS = f"rebuild --all --workers 1: one pass, {READ_MODELS} projections"
+CATCH_UP = f"rebuild --all ({WORKERS} workers, {READ_MODELS} projections)"
+ONE_PROCESS = "rebuild --all --workers 1"
 REBUILD = f"rebuild(name) x {READ_MODELS} ({READ_MODELS} log reads)"
 INCIDENTS_ONLY = "catch_up, incidents only"
 LIBRARY = "eventsourcing runner, incidents"

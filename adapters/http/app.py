@@ -11,6 +11,7 @@ from adapters.alerts.intake import AlertIntake
 from adapters.config import TandemConfig
 from adapters.http import errors
 from adapters.http.access import Access
+from adapters.http.body_limit import BodyLimit
 from adapters.http.errors import PROBLEM_JSON, ProblemDetails
 from adapters.http.idempotency import IdempotencyKeys
 from adapters.http.metrics import Metrics, MetricsMiddleware
@@ -34,7 +35,7 @@ ROUTERS = (service.router, incidents.router, history.router, problems.router, qu
 """Every area's router, one module each; `routers` adds more (tests, extensions)."""
 _ERRORS = {"401": "No token, or an unknown one", "403": "A role of yours lacks the permission",
            "404": "No such record", "409": "Illegal transition, refusal, or stale version",
-           "422": "Invalid input; `field` names it"}
+           "413": "Request body above the limit", "422": "Invalid input; `field` names it"}
 
 
 def create_app(*, desk: ServiceDesk, reads: ReadModels, access: Access,
@@ -55,6 +56,7 @@ def create_app(*, desk: ServiceDesk, reads: ReadModels, access: Access,
     errors.install(app)
     for router in (*ROUTERS, *routers):
         app.include_router(router)
+    app.add_middleware(BodyLimit)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
 
     def openapi() -> dict[str, Any]:
@@ -108,7 +110,7 @@ def _document_auth_and_errors(schema: dict[str, Any]) -> dict[str, Any]:
             if "{" in path or (path, method) == ("/problems", "post"):  # names incidents
                 codes.append("404")
             if method == "post":
-                codes.append("409")
+                codes.extend(("409", "413"))
             for code in codes:
                 operation["responses"][code] = {"description": _ERRORS[code],
                                                 "content": problem_body}

@@ -21,7 +21,8 @@ from projections.queries import NotBuilt
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:tandem:error:"
 _TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
-           405: "Method not allowed", 409: "Conflict", 422: "Invalid input",
+           405: "Method not allowed", 409: "Conflict", 413: "Content too large",
+           422: "Invalid input",
            503: "Service unavailable"}
 
 
@@ -102,9 +103,16 @@ def _http(request: Request, error: Exception) -> JSONResponse:
         authenticate(request)
     except ApiError as unknown:
         return _api(request, unknown)
-    kind = {404: "no-such-endpoint", 405: "method-not-allowed"}.get(error.status_code, "http")
+    kind = {404: "no-such-endpoint", 405: "method-not-allowed",
+            413: "body-too-large"}.get(error.status_code, "http")
     return problem(request, error.status_code, kind, str(error.detail),
                    headers=dict(error.headers or {}))
+
+
+def too_large(request: Request, limit: int) -> JSONResponse:
+    """413 for a body declared above `limit`; to a caller without a valid token, its 401."""
+    return _http(request, StarletteHTTPException(413, f"the request body is above {limit:,} "
+                                                      "bytes"))
 
 
 def _not_built(request: Request, error: Exception) -> JSONResponse:

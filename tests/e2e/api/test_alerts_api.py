@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from adapters.http.access import Role
+from adapters.http.body_limit import MAX_ALERT_BODY_BYTES, MAX_BODY_BYTES
 from tests.e2e.api.conftest import ROLE_TOKENS, ApiServer
 
 KEYS = ["disk-db-01", "disk-db-02", "cpu-web-01", "mem-web-02"]
@@ -87,3 +88,34 @@ def test_a_generic_alert_opens_an_incident_whose_events_name_its_source(
                                                                              "monitoring", 2)
     assert view["alert_recovered_at"] == "2026-03-02T08:40:00.000000Z"
     assert actors == {"monitor:zabbix"}
+
+
+def test_bodies_above_the_limits_are_refused_unread_and_write_nothing(
+        server: ApiServer) -> None:
+    huge_title = "x" * (MAX_BODY_BYTES + 1)
+    alert_storm = _alertmanager([f"host-{index:06d}" for index in range(2)])
+    alert_storm["padding"] = "y" * MAX_ALERT_BODY_BYTES
+    with server.client(ROLE_TOKENS[Role.MONITOR]) as monitor, server.client() as admin, \
+            server.client(token=None) as stranger:
+        before = admin.get("/health").json()["position"]
+        command = admin.post("/incidents", json={"title": huge_title, "service": "vpn"})
+        chunked = admin.post("/incidents", content=iter([b'{"title": "', huge_title.encode(),
+                                                         b'", "service": "vpn"}']),
+                             headers={"Content-Type": "application/json"})
+        alerts = monitor.post("/alerts/alertmanager", json=alert_storm)
+        unknown = stranger.post("/incidents", json={"title": huge_title, "service": "vpn"})
+        server.api.intake.close()
+        after_refusals = admin.get("/health").json()["position"]
+        # An alert group far above a command's limit is within the webhooks' own.
+        group = monitor.post("/alerts/alertmanager", json=_alertmanager(
+            [f"host-{index:06d}" for index in range(5_000)]))
+    for refused in (command, chunked, alerts):
+        assert refused.status_code == 413
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["type"] == "urn:tandem:error:body-too-large"
+    assert "content-length" not in chunked.request.headers  # counted as it arrived
+    assert unknown.status_code == 401  # nothing but /health answers a caller without a token
+    assert after_refusals == before
+    assert len(group.request.content) > MAX_BODY_BYTES
+    assert group.status_code == 202
+    assert group.json()["outcomes"] == {"opened": 5_000}

@@ -125,7 +125,7 @@ def _rebuild(runner: ProjectionRunner, names: list[str], *, workers: int) -> Non
     # rich's progress bar and multiprocessing: only rebuilds need them
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from adapters.rebuild_workers import rebuild_in_workers
+    from adapters.rebuild_workers import RebuildFailed, rebuild_in_workers
 
     started, label = time.perf_counter(), ", ".join(names)
     out = console()
@@ -139,8 +139,12 @@ def _rebuild(runner: ProjectionRunner, names: list[str], *, workers: int) -> Non
             rate = position / max(time.perf_counter() - started, 1e-9)
             progress.update(task, completed=position, total=last, rate=rate)
 
-        generations = rebuild_in_workers(runner, Settings.from_environment().database_url,
-                                         names, workers=workers, progress=report)
+        try:
+            generations = rebuild_in_workers(runner, Settings.from_environment().database_url,
+                                             names, workers=workers, progress=report)
+        except RebuildFailed as failed:
+            typer.echo(f"tandem: rebuild failed: {failed}", err=True)
+            raise typer.Exit(1) from None
     elapsed = time.perf_counter() - started
     for generation in generations:
         typer.echo(f"{generation.name}: generation {generation.generation} "

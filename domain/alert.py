@@ -15,12 +15,16 @@ from pydantic import (
     field_validator,
 )
 
-from domain.commands import Level, Name
+from domain.commands import Level, Name, NoNul
 
-Key = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Key = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+                NoNul]
+Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
+                    NoNul]
 Severity = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1,
-                                            max_length=50)]
+                                            max_length=50), NoNul]
+Label = Annotated[str, NoNul]
+"""Every text of an alert ends up in events: none may hold NUL (see domain.commands)."""
 
 
 class AlertStatus(StrEnum):
@@ -43,10 +47,10 @@ class Alert(BaseModel):
     status: AlertStatus = AlertStatus.FIRING
     fired_at: AwareDatetime
     """When it started firing (or, for `resolved`, when it stopped)."""
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[Label, Label] = Field(default_factory=dict)
     category: Name | None = None
-    description: Annotated[str, StringConstraints(max_length=4000)] = ""
-    fingerprint: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+    description: Annotated[str, StringConstraints(max_length=4000), NoNul] = ""
+    fingerprint: Annotated[str, StringConstraints(min_length=1, max_length=4000), NoNul]
     """The summary's symptom template (numbers, ids, hosts, times masked), set at intake."""
 
     @field_validator("fired_at")

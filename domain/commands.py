@@ -31,7 +31,8 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
                   NoNul]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
                  NoNul]
-Actor = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Actor = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                  NoNul]
 Level = Annotated[int, Field(ge=1, le=3)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000), NoNul]
 

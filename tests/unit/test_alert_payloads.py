@@ -75,6 +75,10 @@ def _changed(path: list[str | int], value: Any) -> Any:
      "alerts[1].labels.service"),
     (["alerts", 0, "labels"], {"alertname": "X", "job": "j", "severity": 3},
      "alerts[0].labels.severity"),
+    # PostgreSQL text cannot hold NUL: one in an event would stop the read models there.
+    (["alerts", 0, "annotations", "summary"], "Disk\x00full", "alerts[0].summary"),
+    (["alerts", 0, "labels", "instance"], "db\x0001", "alerts[0].labels.instance"),
+    (["alerts", 0, "annotations", "description"], "see\x00runbook", "alerts[0].description"),
 ])
 def test_an_invalid_alertmanager_payload_names_the_field(path: list[str | int], value: Any,
                                                           field: str) -> None:

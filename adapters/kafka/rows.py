@@ -1,12 +1,13 @@
 """The notification log as the relay reads it: plain rows, not eventsourcing Notifications.
 
-The relay reads every stored event; on SQLite one plain query spares it a Notification and a
-UUID object per event (a third of its own time per event), with the same rows, in the same
-order, as `select_notifications` (a test holds the two together, gaps in the ids included).
+The relay reads every stored event; one plain query spares it a Notification and a UUID object
+per event (a third of its own time per event), with the same rows, in the same order, as
+`select_notifications` (a test holds the two together on SQLite and PostgreSQL, gaps in the
+ids included).
 """
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from eventsourcing.persistence import Notification
 from eventsourcing.sqlite import SQLiteApplicationRecorder
@@ -27,9 +28,12 @@ class NotificationLog(Protocol):
 
 
 def row_reader(log: NotificationLog) -> ReadRows:
-    """The plain query on SQLite with UUID stream ids, `select_notifications` elsewhere."""
+    """The plain query on SQLite and PostgreSQL with UUID stream ids, `select_notifications`
+    elsewhere (the in-memory store of unit tests)."""
     if isinstance(log, SQLiteApplicationRecorder) and log.datastore.originator_id_type == "uuid":
         return SqliteRows(log)
+    if type(log).__module__ == "eventsourcing.postgres":  # not imported: psycopg loads only here
+        return PostgresRows(log)
 
     def notifications(start: int, limit: int) -> list[Row]:
         return [(n.id, str(n.originator_id), n.originator_version, n.topic, n.state)
@@ -55,3 +59,27 @@ class SqliteRows:
             cursor.execute(self.statement, (start, limit))
             return [(position, f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}", version,
                      topic, state) for position, h, version, topic, state in cursor.fetchall()]
+
+
+class PostgresRows:
+    """`select_notifications` as plain tuples, the stream id cast to text by the server (the
+    canonical form `str(UUID)` gives, for a `uuid` or a `text` column alike)."""
+
+    def __init__(self, recorder: Any) -> None:
+        from psycopg.rows import tuple_row
+        from psycopg.sql import SQL, Identifier
+
+        self.recorder = recorder
+        self.row_factory = tuple_row
+        self.statement = SQL(
+            "SELECT notification_id, originator_id::text, originator_version, topic, state "
+            "FROM {schema}.{table} WHERE notification_id>=%s ORDER BY notification_id LIMIT %s"
+        ).format(schema=Identifier(recorder.datastore.schema),
+                 table=Identifier(recorder.events_table_name))
+
+    def __call__(self, start: int, limit: int) -> list[Row]:
+        with (self.recorder.datastore.get_connection() as connection,
+              connection.cursor(row_factory=self.row_factory) as cursor):
+            cursor.execute(self.statement, (start, limit), prepare=True)
+            return [(position, stream_id, version, topic, bytes(state))
+                    for position, stream_id, version, topic, state in cursor.fetchall()]

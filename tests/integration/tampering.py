@@ -83,6 +83,11 @@ class RawStore:
             self._run("DELETE FROM {table} WHERE originator_id = ? AND originator_version = ?",
                       (self._id(stream_id), version))
 
+    def delete_positions(self, *positions: int) -> None:
+        """Rows gone from the notification log, as rolled-back inserts leave gaps."""
+        marks = ", ".join("?" for _ in positions)
+        self._run(f"DELETE FROM {{table}} WHERE {self._position} IN ({marks})", positions)
+
     def delete_stream(self, stream_id: UUID) -> None:
         self._run("DELETE FROM {table} WHERE originator_id = ?", (self._id(stream_id),))
 

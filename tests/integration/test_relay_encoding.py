@@ -2,7 +2,6 @@
 one (`to_wire(envelope(notification))`, as the audit export builds envelopes) gives, and what
 design section 6 spells out from the decoded stored state: key, value and headers alike."""
 
-import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from adapters.kafka.wire import PUBLISHED_STREAM_TYPES, to_wire
 from domain.audit_chain import event_data, to_json_data
 from domain.service_desk import ServiceDesk
 from tests.integration.kafka.stories import every_event_type
+from tests.integration.tampering import RawStore
 from tests.property.test_canonical_decoding import values as stored_values
 
 EVERY_TYPE = sorted(get_topic(known.cls) for name, known in event_classes().items()
@@ -141,20 +141,21 @@ def test_any_stored_state_is_relayed_byte_for_byte_as_the_reference_builds_it(
         assert len(assert_relay_records_are_the_reference_ones(desk)) == len(stored)
 
 
-def test_the_relay_reads_the_rows_select_notifications_gives_gaps_included() -> None:
-    with tempfile.TemporaryDirectory() as directory:
-        desk = open_service_desk(f"sqlite:///{directory}/tandem.db")
-        every_event_type(desk)
-        with sqlite3.connect(f"{directory}/tandem.db") as connection:
-            connection.execute(f"DELETE FROM {desk.recorder.events_table_name} "
-                               "WHERE rowid IN (1, 2, 5, 6, 7, 30)")
-        last = desk.recorder.max_notification_id()
-        assert last is not None
-        read = row_reader(desk.recorder)
+def test_the_relay_reads_the_rows_select_notifications_gives_gaps_included(
+        store_url: str) -> None:
+    desk = open_service_desk(store_url)
+    every_event_type(desk)
+    RawStore(store_url).delete_positions(1, 2, 5, 6, 7, 30)
+    last = desk.recorder.max_notification_id()
+    assert last is not None
+    read = row_reader(desk.recorder)
+    assert type(read).__name__ == ("PostgresRows" if store_url.startswith("postgres")
+                                   else "SqliteRows")
 
-        for start in range(1, last + 2):
-            for limit in (1, 3, 1_000):
-                assert read(start, limit) == [
-                    (n.id, str(n.originator_id), n.originator_version, n.topic, n.state)
-                    for n in desk.recorder.select_notifications(start, limit)]
-        assert all(UUID(stream_id) for _, stream_id, *_ in read(1, 1_000))
+    for start in range(1, last + 2):
+        for limit in (1, 3, 1_000):
+            assert read(start, limit) == [
+                (n.id, str(n.originator_id), n.originator_version, n.topic, n.state)
+                for n in desk.recorder.select_notifications(start, limit)]
+    assert all(UUID(stream_id) for _, stream_id, *_ in read(1, 1_000))
+    desk.close()

@@ -71,3 +71,55 @@ def test_two_intakes_in_a_storm_open_one_incident_per_key_and_count_every_alert(
         assert incidents == KEYS
     finally:
         desk.close()
+
+
+REOPENED = 20
+
+
+def test_two_intakes_racing_on_resolved_incidents_reopen_each_once_and_count_both(
+        store_url: str) -> None:
+    clock = FakeClock()
+    desk = open_service_desk(store_url, clock=clock)
+    intake = AlertIntake(desk, settings=AlertSettings(), clock=clock)
+    keys = alerts_for(0)[:REOPENED]
+    numbers = [str(result.incident) for result in intake.receive(keys)]
+    assert len(set(numbers)) == REOPENED
+    for number in numbers:
+        desk.assign_incident(number, actor="sd", group="api", assignee="erin")
+        desk.resolve_incident(number, actor="erin", code="solution_provided", notes="restarted")
+    failures: list[BaseException] = []
+    outcomes: Counter[str] = Counter()
+    lock = threading.Lock()
+    start = threading.Barrier(2)
+
+    def process() -> None:
+        racing = open_service_desk(store_url, clock=clock)
+        try:
+            for alert in keys:  # the same key at the same moment in both processes
+                start.wait()
+                result = racing.receive_alert(alert, rules=AlertSettings().rules())
+                with lock:
+                    outcomes[result.outcome.value] += 1
+        except BaseException as failure:  # reported by the test thread below
+            failures.append(failure)
+            start.abort()
+        finally:
+            racing.close()
+
+    threads = [threading.Thread(target=process) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    assert outcomes == {"reopened": REOPENED, "occurred": REOPENED}
+    for number in numbers:
+        incident = desk.incident(number)
+        assert incident.state.value == "in_progress"
+        assert incident.alert_occurrences == 3  # the first firing and one from each process
+    topics = Counter(notification.topic.rsplit(".", 1)[-1]
+                     for notification in desk.recorder.select_notifications(1, 100_000))
+    assert topics["Reopened"] == REOPENED
+    assert topics["Opened"] == REOPENED
+    desk.close()

@@ -8,8 +8,7 @@ from typing import Any
 from projections.incidents import IncidentSummaries
 from projections.problems import ProblemSummaries
 from projections.projection import Projection, Row
-from projections.queries import SLA_DUE, _table
-from projections.sla_clocks import SlaClocks
+from projections.queries import serving_table, with_sla_due
 from projections.store import Cursor, ReadStore
 
 Key = tuple[Any, ...]
@@ -62,7 +61,7 @@ def _page(store: ReadStore, projection: type[Projection], where: Sequence[tuple[
         elif value is not None:
             params.append(value)
     with store.reading() as cursor:
-        table = source(cursor) if source else _table(cursor, projection)
+        table = source(cursor) if source else serving_table(cursor, projection)
         cursor.execute(f"SELECT * FROM {table} WHERE {clause} "
                        f"ORDER BY {', '.join(order.expressions)} LIMIT {int(limit) + 1}", params)
         served = [column[0] for column in cursor.description]
@@ -80,20 +79,14 @@ def incidents(store: ReadStore, *, state: str | None = None, group: str | None =
              (("state", state), ("assignment_group", group), ("priority", priority))
              if value is not None]
     return _page(store, IncidentSummaries, where, BY_NUMBER, after=after, limit=limit,
-                 source=_with_sla_due)
+                 source=with_sla_due)
 
 
 def queue(store: ReadStore, group: str, *, after: Key | None = None, limit: int = 50) -> Page:
     """A group's open incidents in the order to work them."""
     return _page(store, IncidentSummaries,
                  [("assignment_group = ?", group), ("state IN ('new', 'in_progress')", None)],
-                 BY_QUEUE, after=after, limit=limit, source=_with_sla_due)
-
-
-def _with_sla_due(cursor: Cursor) -> str:
-    """Incident rows with their SLA due time, as `queries.queue` reads them."""
-    clocks, incidents = _table(cursor, SlaClocks), _table(cursor, IncidentSummaries)
-    return f"(SELECT i.*, {SLA_DUE.format(clocks=clocks)} FROM {incidents} i) queued"
+                 BY_QUEUE, after=after, limit=limit, source=with_sla_due)
 
 
 def problems(store: ReadStore, *, state: str | None = None, after: Key | None = None,

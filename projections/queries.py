@@ -24,7 +24,8 @@ class NotBuilt(RuntimeError):
     """The read model has no serving generation yet: run the projections first."""
 
 
-def _table(cursor: Cursor, projection: type[Projection]) -> str:
+def serving_table(cursor: Cursor, projection: type[Projection]) -> str:
+    """The physical name of the projection's (first) table that readers read now."""
     generation = registry.serving(cursor, projection.name)
     if generation is None:
         raise NotBuilt(f"projection {projection.name} has not been built")
@@ -36,7 +37,7 @@ def _select(store: ReadStore, projection: type[Projection], where: list[tuple[st
     """Rows of the serving generation. During a rebuild that may be the previous version's
     tables: columns the code's version added read as None until the switch."""
     with store.reading() as cursor:
-        table = _table(cursor, projection)
+        table = serving_table(cursor, projection)
         clause = " AND ".join(condition for condition, _ in where) or "1 = 1"
         params = [value for _, value in where if value is not None]
         cursor.execute(f"SELECT * FROM {table} WHERE {clause} ORDER BY {order}", params)
@@ -67,13 +68,19 @@ def on_hold(store: ReadStore) -> list[dict[str, Any]]:
     return _queued(store, [("state = 'on_hold'", None)])
 
 
+def with_sla_due(cursor: Cursor) -> str:
+    """Incident rows with their SLA due time (`sla_due_at`), as a derived table `queued`."""
+    clocks = serving_table(cursor, SlaClocks)
+    incidents = serving_table(cursor, IncidentSummaries)
+    return f"(SELECT i.*, {SLA_DUE.format(clocks=clocks)} FROM {incidents} i) queued"
+
+
 def _queued(store: ReadStore, where: list[tuple[str, Any]]) -> list[dict[str, Any]]:
-    """Incident rows with their SLA due time (`sla_due_at`), in QUEUE_ORDER."""
+    """Incident rows with their SLA due time, in QUEUE_ORDER."""
     with store.reading() as cursor:
-        incidents, clocks = _table(cursor, IncidentSummaries), _table(cursor, SlaClocks)
         clause = " AND ".join(condition for condition, _ in where)
-        cursor.execute(f"SELECT * FROM (SELECT i.*, {SLA_DUE.format(clocks=clocks)} "
-                       f"FROM {incidents} i WHERE {clause}) queued ORDER BY {QUEUE_ORDER}",
+        cursor.execute(f"SELECT * FROM {with_sla_due(cursor)} WHERE {clause} "
+                       f"ORDER BY {QUEUE_ORDER}",
                        [value for _, value in where if value is not None])
         served = [column[0] for column in cursor.description]
         empty = dict.fromkeys(IncidentSummaries.tables[0].column_names)

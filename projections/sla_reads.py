@@ -11,7 +11,7 @@ from domain.audit_chain import format_timestamp
 from domain.sla import SlaRules, Target
 from domain.sla_calendar import business_time
 from projections.projection import Row
-from projections.queries import _table
+from projections.queries import serving_table
 from projections.sla_clocks import (
     BREACHED,
     CANCELED,
@@ -38,7 +38,7 @@ TARGET_ORDER = {Target.RESPONSE.value: 0, Target.RESOLUTION.value: 1}
 def _rows(store: ReadStore, where: str, params: Sequence[Any], order: str) -> list[Row]:
     names = [column for column, _ in COLUMNS]
     with store.reading() as cursor:
-        cursor.execute(f"SELECT {', '.join(names)} FROM {_table(cursor, SlaClocks)} "
+        cursor.execute(f"SELECT {', '.join(names)} FROM {serving_table(cursor, SlaClocks)} "
                        f"WHERE {where} ORDER BY {order}", params)
         return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 

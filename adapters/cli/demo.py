@@ -6,13 +6,21 @@ from typing import Annotated
 
 import typer
 
+from adapters.alerts.generic import parse_generic
 from adapters.bootstrap import open_read_store, open_service_desk, projection_runner
 from adapters.cli.context import console, print_rows
 from adapters.cli.incidents import LIST_COLUMNS as INCIDENT_COLUMNS
 from adapters.cli.problems import LIST_COLUMNS as PROBLEM_COLUMNS
+from domain.alert import Alert
 from projections import queries
 
-MONITOR = "monitor:prometheus"
+
+def _alert(key: str, summary: str, at: datetime, *, status: str = "firing") -> Alert:
+    """What the Alertmanager webhook hands the intake, in the generic form."""
+    (alert,) = parse_generic({"source": "alertmanager", "dedup_key": key, "service": "email",
+                              "category": "email", "summary": summary, "severity": "error",
+                              "status": status, "fired_at": at.isoformat()})
+    return alert
 
 
 class ScriptedClock:
@@ -39,11 +47,14 @@ def run(
     clock = ScriptedClock(day - timedelta(days=1))
     desk = open_service_desk(f"sqlite:///{database}", clock=clock)
 
-    clock.at("08:02")
-    relay = desk.open_incident(
-        actor=MONITOR, title="Mail relay mx1: outbound queue above 5000", service="email",
-        category="email", impact=2, urgency=1, channel="monitoring",
-        description="Alertmanager: PostfixQueueHigh firing on mx1")
+    clock.at("08:02")  # Alertmanager fires, then repeats every minute: one incident, counted
+    relay = desk.incident(str(desk.receive_alert(_alert(
+        "PostfixQueueHigh/mx1", "Mail relay mx1: outbound queue above 5000", clock())
+    ).incident))
+    for minute in range(3, 8):
+        clock.at(f"08:{minute:02d}")
+        desk.receive_alert(_alert("PostfixQueueHigh/mx1",
+                                  "Mail relay mx1: outbound queue above 5000", clock()))
     clock.at("08:05")
     outlook = desk.open_incident(
         actor="sd.agent", title="Cannot send email from Outlook", service="email",
@@ -72,9 +83,9 @@ def run(
     desk.escalate_incident(relay.number, actor="sd.lead", kind="hierarchical",
                            to="it-ops-manager", reason="P2 close to its resolution target")
     clock.at("10:15")
-    again = desk.open_incident(
-        actor=MONITOR, title="Mail relay mx1: outbound queue above 5000", service="email",
-        category="email", impact=2, urgency=1, channel="monitoring")
+    again = desk.incident(str(desk.receive_alert(_alert(
+        "PostfixDeferredHigh/mx1", "Mail relay mx1: deferred queue above 2000", clock())
+    ).incident))
     clock.at("10:20")
     delayed = desk.open_incident(actor="sd.agent", title="Emails to customers delayed by hours",
                                  service="email", impact=2, urgency=2, caller="frank")
@@ -108,6 +119,10 @@ def run(
     clock.at("16:00")
     desk.resolve_problem(problem.number, actor="pat", resolve_linked_incidents=True,
                          notes="CHG0001234 raised the TLS session cache size")
+    clock.at("16:05")  # the queue drains: Alertmanager says so (recorded, nothing resolved)
+    desk.receive_alert(_alert("PostfixQueueHigh/mx1",
+                              "Mail relay mx1: outbound queue above 5000", clock(),
+                              status="resolved"))
 
     store = open_read_store(f"sqlite:///{database}")
     projection_runner(desk, store).catch_up()

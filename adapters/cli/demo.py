@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from adapters.alerts.generic import parse_generic
 from adapters.bootstrap import open_read_store, open_service_desk, projection_runner
 from adapters.cli.context import console, print_rows
 from adapters.cli.incidents import LIST_COLUMNS as INCIDENT_COLUMNS
@@ -17,6 +16,8 @@ from projections import queries
 
 def _alert(key: str, summary: str, at: datetime, *, status: str = "firing") -> Alert:
     """What the Alertmanager webhook hands the intake, in the generic form."""
+    from adapters.alerts.generic import parse_generic  # the parsers load where alerts come in
+
     (alert,) = parse_generic({"source": "alertmanager", "dedup_key": key, "service": "email",
                               "category": "email", "summary": summary, "severity": "error",
                               "status": status, "fired_at": at.isoformat()})

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from adapters.http.access import Principal
 from adapters.http.errors import ApiError
@@ -77,6 +78,16 @@ def run(request: Request, principal: Principal, act: Callable[[int | None], Reco
     keys.answer(principal.name, key, Answer(response.status_code, bytes(response.body).decode(),
                                             headers))
     return response
+
+
+def command(request: Request, principal: Principal, act: Callable[..., Record], ref: str,
+            body: BaseModel | None = None) -> Response:
+    """`act(ref, actor=..., expected_version=..., **body)`: a ServiceDesk command on one
+    record, as the caller, through `run` (If-Match, Idempotency-Key)."""
+    fields = body.model_dump() if body is not None else {}
+    return run(request, principal, lambda version: act(
+        ref, actor=principal.name, expected_version=version, **fields),
+        body=body.model_dump(mode="json") if body is not None else {})
 
 
 def _attempt(act: Callable[[int | None], Record], version: int | None) -> Record:

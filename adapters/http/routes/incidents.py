@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse, Response
 from adapters.http import paging
 from adapters.http.access import Permission, Principal
 from adapters.http.auth import require
-from adapters.http.commands import record_response, run
+from adapters.http.commands import command, record_response, run
 from adapters.http.reads import ReadModels
 from adapters.http.schemas import IncidentPage, IncidentView, NoFields
 from domain import commands as cmd
@@ -59,90 +59,66 @@ def list_incidents(request: Request, who: Reader, state: IncidentState | None = 
 
 @router.post("/{ref}/assign", response_model=View)
 def assign(ref: str, body: cmd.AssignIncident, request: Request, who: Handler) -> Response:
-    return run(request, who, lambda version: _desk(request).assign_incident(
-        ref, actor=who.name, expected_version=version, **body.model_dump()),
-        body=body.model_dump(mode="json"))
+    return command(request, who, _desk(request).assign_incident, ref, body)
 
 
 @router.post("/{ref}/categorize", response_model=View)
 def categorize(ref: str, body: cmd.CategorizeIncident, request: Request,
                who: Handler) -> Response:
-    return run(request, who, lambda version: _desk(request).categorize_incident(
-        ref, actor=who.name, expected_version=version, **body.model_dump()),
-        body=body.model_dump(mode="json"))
+    return command(request, who, _desk(request).categorize_incident, ref, body)
 
 
 @router.post("/{ref}/prioritize", response_model=View)
 def prioritize(ref: str, body: cmd.PrioritizeIncident, request: Request,
                who: Handler) -> Response:
-    return run(request, who, lambda version: _desk(request).prioritize_incident(
-        ref, actor=who.name, expected_version=version, **body.model_dump()),
-        body=body.model_dump(mode="json"))
+    return command(request, who, _desk(request).prioritize_incident, ref, body)
 
 
 @router.post("/{ref}/escalate", response_model=View)
 def escalate(ref: str, body: cmd.EscalateIncident, request: Request, who: Handler) -> Response:
-    return run(request, who, lambda version: _desk(request).escalate_incident(
-        ref, actor=who.name, expected_version=version, **body.model_dump()),
-        body=body.model_dump(mode="json"))
+    return command(request, who, _desk(request).escalate_incident, ref, body)
 
 
 @router.post("/{ref}/hold", response_model=View)
 def hold(ref: str, body: cmd.HoldIncident, request: Request, who: Handler) -> Response:
-    return run(request, who, lambda version: _desk(request).put_incident_on_hold(
-        ref, actor=who.name, expected_version=version, **body.model_dump()),
-        body=body.model_dump(mode="json"))
+    return command(request, who, _desk(request).put_incident_on_hold, ref, body)
 
 
 @router.post("/{ref}/resume", response_model=View)
 def resume(ref: str, request: Request, who: Handler, body: NoFields | None = None) -> Response:
-    return run(request, who, lambda version: _desk(request).resume_incident(
-        ref, actor=who.name, expected_version=version), body={})
+    return command(request, who, _desk(request).resume_incident, ref)
 
 
 @router.post("/{ref}/notes", response_model=View)
 def add_note(ref: str, body: cmd.AddNote, request: Request, who: Noter) -> Response:
-    return run(request, who, lambda version: _desk(request).add_incident_note(
-        ref, actor=who.name, expected_version=version, **body.model_dump()),
-        body=body.model_dump(mode="json"))
+    return command(request, who, _desk(request).add_incident_note, ref, body)
 
 
 @router.post("/{ref}/workaround", response_model=View)
 def workaround(ref: str, body: cmd.ApplyWorkaround, request: Request,
                who: Handler) -> Response:
-    return run(request, who, lambda version: _desk(request).apply_workaround(
-        ref, actor=who.name, expected_version=version, **body.model_dump()),
-        body=body.model_dump(mode="json"))
+    return command(request, who, _desk(request).apply_workaround, ref, body)
 
 
 @router.post("/{ref}/resolve", response_model=View)
 def resolve(ref: str, body: cmd.ResolveIncident, request: Request, who: Handler) -> Response:
-    return run(request, who, lambda version: _desk(request).resolve_incident(
-        ref, actor=who.name, expected_version=version, **body.model_dump()),
-        body=body.model_dump(mode="json"))
+    return command(request, who, _desk(request).resolve_incident, ref, body)
 
 
 @router.post("/{ref}/reopen", response_model=View)
 def reopen(ref: str, body: cmd.GiveReason, request: Request, who: Handler) -> Response:
-    return run(request, who, lambda version: _desk(request).reopen_incident(
-        ref, actor=who.name, expected_version=version, **body.model_dump()),
-        body=body.model_dump(mode="json"))
+    return command(request, who, _desk(request).reopen_incident, ref, body)
 
 
 @router.post("/{ref}/close", response_model=View)
 def close(ref: str, request: Request, who: Handler, body: cmd.CloseIncident | None = None
           ) -> Response:
-    fields = body.model_dump() if body is not None else {}
-    return run(request, who, lambda version: _desk(request).close_incident(
-        ref, actor=who.name, expected_version=version, **fields),
-        body=body.model_dump(mode="json") if body is not None else {})
+    return command(request, who, _desk(request).close_incident, ref, body)
 
 
 @router.post("/{ref}/cancel", response_model=View)
 def cancel(ref: str, body: cmd.GiveReason, request: Request, who: Canceler) -> Response:
-    return run(request, who, lambda version: _desk(request).cancel_incident(
-        ref, actor=who.name, expected_version=version, **body.model_dump()),
-        body=body.model_dump(mode="json"))
+    return command(request, who, _desk(request).cancel_incident, ref, body)
 
 
 def _reads(request: Request) -> ReadModels:

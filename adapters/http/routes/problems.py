@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse, Response
 from adapters.http import paging
 from adapters.http.access import Permission, Principal
 from adapters.http.auth import require
-from adapters.http.commands import record_response, run
+from adapters.http.commands import command, record_response, run
 from adapters.http.reads import ReadModels
 from adapters.http.schemas import (
     LinkBody,
@@ -79,33 +79,25 @@ def unlink(ref: str, body: LinkBody, request: Request, who: Investigator) -> Res
 
 @router.post("/{ref}/notes", response_model=View)
 def add_note(ref: str, body: cmd.AddNote, request: Request, who: Investigator) -> Response:
-    return run(request, who, lambda version: _desk(request).add_problem_note(
-        ref, actor=who.name, expected_version=version, **body.model_dump()),
-        body=body.model_dump(mode="json"))
+    return command(request, who, _desk(request).add_problem_note, ref, body)
 
 
 @router.post("/{ref}/root-cause", response_model=View)
 def root_cause(ref: str, body: cmd.IdentifyRootCause, request: Request,
                who: Investigator) -> Response:
-    return run(request, who, lambda version: _desk(request).identify_root_cause(
-        ref, actor=who.name, expected_version=version, **body.model_dump()),
-        body=body.model_dump(mode="json"))
+    return command(request, who, _desk(request).identify_root_cause, ref, body)
 
 
 @router.post("/{ref}/known-error", response_model=View)
 def known_error(ref: str, body: cmd.RecordKnownError, request: Request,
                 who: Manager) -> Response:
-    return run(request, who, lambda version: _desk(request).record_known_error(
-        ref, actor=who.name, expected_version=version, **body.model_dump()),
-        body=body.model_dump(mode="json"))
+    return command(request, who, _desk(request).record_known_error, ref, body)
 
 
 @router.post("/{ref}/request-change", response_model=View)
 def request_change(ref: str, body: cmd.RequestChange, request: Request,
                    who: Manager) -> Response:
-    return run(request, who, lambda version: _desk(request).request_change(
-        ref, actor=who.name, expected_version=version, **body.model_dump()),
-        body=body.model_dump(mode="json"))
+    return command(request, who, _desk(request).request_change, ref, body)
 
 
 @router.post("/{ref}/resolve", response_model=View)
@@ -118,12 +110,9 @@ def resolve(ref: str, body: ResolveProblemBody, request: Request, who: Manager) 
 
 @router.post("/{ref}/close", response_model=View)
 def close(ref: str, request: Request, who: Manager, body: NoFields | None = None) -> Response:
-    return run(request, who, lambda version: _desk(request).close_problem(
-        ref, actor=who.name, expected_version=version), body={})
+    return command(request, who, _desk(request).close_problem, ref)
 
 
 @router.post("/{ref}/cancel", response_model=View)
 def cancel(ref: str, body: cmd.GiveReason, request: Request, who: Manager) -> Response:
-    return run(request, who, lambda version: _desk(request).cancel_problem(
-        ref, actor=who.name, expected_version=version, **body.model_dump()),
-        body=body.model_dump(mode="json"))
+    return command(request, who, _desk(request).cancel_problem, ref, body)

@@ -1,22 +1,21 @@
 """The problem-candidate policy: a recurring pattern no open problem covers becomes a problem.
 
 Driven by `tick(now)` (the `tandem serve` timer, or `tandem recurrence tick`). It reads the
-recurrence read model, and for each pattern over a threshold asks the ServiceDesk to raise a
-problem (actor `system:recurrence`) linking the pattern's incidents. Exactly once: the
-ServiceDesk keeps a RecurrenceCandidate per pattern in the event store and refuses a raise
-whose count it has moved past (domain/recurrence.py); only incidents opened after the
-pattern's last raise count towards the next one, so a stale read model or a second policy
-cannot raise it twice.
+candidates from the recurrence read model (the incidents of the longest threshold, not the
+whole history), and for each asks the ServiceDesk to raise a problem (actor
+`system:recurrence`) linking the pattern's incidents. Exactly once: the ServiceDesk keeps a
+RecurrenceCandidate per pattern in the event store and refuses a raise whose count it has
+moved past (domain/recurrence.py); only incidents opened after the pattern's last raise count
+towards the next one, so a stale read model or a second policy cannot raise it twice.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from adapters.alerts.settings import RecurrenceSettings
 from domain.problem import Problem
 from domain.service_desk import ServiceDesk
-from projections.patterns import Threshold, crossed, patterns
+from projections.patterns import Candidate, Threshold, candidates, crossed
 from projections.store import ReadStore
 
 Clock = Callable[[], datetime]
@@ -45,27 +44,38 @@ class RecurrencePolicy:
         if not self._enabled:
             return []
         now = now or self._clock()
-        found = patterns(self._read_models(), now=now, thresholds=self._thresholds)
-        opened = [self._raise(pattern, now) for pattern in found if pattern["candidate"]]
+        found = candidates(self._read_models(), now=now, thresholds=self._thresholds)
+        opened = [self._raise(candidate, now) for candidate in found]
         return [problem for problem in opened if problem is not None]
 
-    def _raise(self, pattern: dict[str, Any], now: datetime) -> Problem | None:
-        raises, last_raised_at = self._desk.problem_candidates_raised(pattern["pattern"])
-        fresh = [(number, moment) for number, moment in zip(
-            pattern["incidents"], map(datetime.fromisoformat, pattern["opened_at"]),
-            strict=True) if last_raised_at is None or moment > last_raised_at]
-        threshold = crossed([moment for _, moment in fresh], now, self._thresholds)
-        if threshold is None:
+    def _raise(self, candidate: Candidate, now: datetime) -> Problem | None:
+        raises, last_raised_at = self._desk.problem_candidates_raised(candidate.pattern)
+        due = linked(candidate.recent, last_raised_at=last_raised_at, now=now,
+                     thresholds=self._thresholds)
+        if due is None:
             return None
-        incidents = [number for number, moment in fresh if now - threshold.within < moment]
-        where = pattern["service"] + (f" ({pattern['category']})" if pattern["category"] else "")
-        title = f"Recurring on {where}: {pattern['fingerprint']}"
+        threshold, incidents = due
+        where = candidate.service + (f" ({candidate.category})" if candidate.category else "")
+        title = f"Recurring on {where}: {candidate.fingerprint}"
         return self._desk.raise_problem_candidate(
-            pattern=pattern["pattern"],
+            pattern=candidate.pattern,
             title=title if len(title) <= TITLE_LENGTH else title[:TITLE_LENGTH - 1] + "…",
             description=(f"{len(incidents)} incidents on {where} within "
                          f"{threshold.within.total_seconds() / 3600:g} h share the symptom "
-                         f"{pattern['fingerprint']!r}: {', '.join(incidents[:LISTED])}"
+                         f"{candidate.fingerprint!r}: {', '.join(incidents[:LISTED])}"
                          f"{', …' if len(incidents) > LISTED else ''}. "
                          f"Raised by the recurrence policy (threshold {threshold})."),
-            service=pattern["service"], incidents=incidents, seen_raises=raises)
+            service=candidate.service, incidents=incidents, seen_raises=raises)
+
+
+def linked(opened: Sequence[tuple[str, datetime]], *, last_raised_at: datetime | None,
+           now: datetime, thresholds: Sequence[Threshold]) -> tuple[Threshold, list[str]] | None:
+    """The threshold the incidents opened after the pattern's last raise cross at `now`, and
+    the numbers of those the raise links (opened within that threshold's window); None when
+    none is crossed. `opened`: (number, opening time), oldest first."""
+    fresh = [(number, moment) for number, moment in opened
+             if last_raised_at is None or moment > last_raised_at]
+    threshold = crossed([moment for _, moment in fresh], now, thresholds)
+    if threshold is None:
+        return None
+    return threshold, [number for number, moment in fresh if now - threshold.within < moment]

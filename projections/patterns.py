@@ -1,4 +1,8 @@
-"""Recurrence patterns read from the recurrence read model, windows counted against `now`."""
+"""Recurrence patterns read from the recurrence read model, windows counted against `now`.
+
+`patterns` lists every pattern with all its incidents (so it reads the whole read model);
+`candidates` gives the policy the same candidates from the recent rows alone.
+"""
 
 import hashlib
 import statistics
@@ -7,8 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
+from operator import itemgetter
 from typing import Any
 
+from domain.audit_chain import format_timestamp
 from projections import registry
 from projections.queries import NotBuilt
 from projections.recurrence import RecurrencePatterns
@@ -30,6 +36,12 @@ class Threshold:
     incidents: int
     within: timedelta
 
+    def __post_init__(self) -> None:
+        # One incident is no recurrence (the configuration refuses fewer than 2 too); with 2 or
+        # more, a pattern over a threshold has the 2 incidents a listed pattern needs.
+        if self.incidents < 2:
+            raise ValueError(f"a threshold needs at least 2 incidents, not {self.incidents}")
+
     def __str__(self) -> str:
         return f"{self.incidents} in {self.within.total_seconds() / 3600:g} h"
 
@@ -42,6 +54,19 @@ class Occurrence:
     """The open problem this incident is linked to, if any."""
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A pattern over a threshold at `now` that no open problem covers."""
+
+    pattern: str
+    service: str
+    category: str | None
+    fingerprint: str
+    recent: list[tuple[str, datetime]]
+    """(number, opening time) of its incidents opened after `now - horizon(thresholds)`,
+    oldest first: every incident a threshold counts or the policy links."""
+
+
 def pattern_id(service: str, category: str | None, fingerprint: str) -> str:
     """Stable name of a pattern: the same in every process and after every rebuild."""
     key = "\x00".join((service, category or "", fingerprint))
@@ -52,9 +77,14 @@ def crossed(opened: Sequence[datetime], now: datetime,
             thresholds: Sequence[Threshold]) -> Threshold | None:
     """The first threshold that incidents opened at `opened` reach at `now`, if any."""
     for threshold in thresholds:
-        if sum(now - threshold.within < moment <= now for moment in opened) >= threshold.incidents:
+        if _within(opened, now, threshold.within) >= threshold.incidents:
             return threshold
     return None
+
+
+def horizon(thresholds: Sequence[Threshold]) -> timedelta:
+    """How far back `candidates` reads: the longest threshold, and the 7 days the order uses."""
+    return max(WINDOWS["last_7d"], *(threshold.within for threshold in thresholds))
 
 
 def patterns(store: ReadStore, *, now: datetime, thresholds: Sequence[Threshold],
@@ -75,6 +105,44 @@ def patterns(store: ReadStore, *, now: datetime, thresholds: Sequence[Threshold]
     found = [_pattern(key, seen, now, thresholds) for key, seen in grouped.items()
              if len(seen) >= minimum]
     return sorted(found, key=lambda p: (-p["last_7d"], p["last_seen"], p["pattern"]))
+
+
+def candidates(store: ReadStore, *, now: datetime,
+               thresholds: Sequence[Threshold]) -> list[Candidate]:
+    """The patterns `patterns` marks `candidate` at `now`, in its order, read from the
+    incidents opened in the last `horizon(thresholds)` and the open problems' links alone."""
+    since = format_timestamp(now - horizon(thresholds))
+    with store.reading() as cursor:
+        incidents, problems = _tables(cursor)
+        # Opening times are stored in format_timestamp's fixed form: text order is time order.
+        cursor.execute(f"SELECT service, category, fingerprint, number, opened_at "
+                       f"FROM {incidents} WHERE opened_at > ? ORDER BY opened_at, number",
+                       [since])
+        rows = cursor.fetchall()
+        # IN, not a join: SQLite would otherwise scan every incident for the open problems.
+        cursor.execute(f"SELECT DISTINCT service, category, fingerprint FROM {incidents} "
+                       f"WHERE problem_id IN (SELECT problem_id FROM {problems} "
+                       f"WHERE is_open = 1)")
+        covered = set(cursor.fetchall())
+    grouped: dict[tuple[str, str | None, str], list[tuple[str, datetime]]] = defaultdict(list)
+    for service, category, fingerprint, number, opened_at in rows:
+        grouped[(service, category, fingerprint)].append(
+            (number, datetime.fromisoformat(opened_at)))
+    found = []
+    for key, recent in grouped.items():
+        opened = [moment for _, moment in recent]
+        if key not in covered and crossed(opened, now, thresholds) is not None:
+            candidate = Candidate(pattern_id(*key), *key, recent=recent)
+            # The order of `patterns`: the pattern's last opening is among the recent ones.
+            order = (-_within(opened, now, WINDOWS["last_7d"]), opened[-1].isoformat(),
+                     candidate.pattern)
+            found.append((order, candidate))
+    return [candidate for _, candidate in sorted(found, key=itemgetter(0))]
+
+
+def _within(opened: Sequence[datetime], now: datetime, window: timedelta) -> int:
+    """How many opened in the window ending at `now` (later ones count in no window)."""
+    return sum(now - window < moment <= now for moment in opened)
 
 
 def _tables(cursor: Cursor) -> tuple[str, str]:
@@ -100,8 +168,7 @@ def _pattern(key: tuple[str, str | None, str], seen: list[Occurrence], now: date
         "fingerprint": fingerprint,
         "incidents": [occurrence.number for occurrence in seen],
         "total": len(seen),
-        **{name: sum(now - window < moment <= now for moment in opened)
-           for name, window in WINDOWS.items()},
+        **{name: _within(opened, now, window) for name, window in WINDOWS.items()},
         "first_seen": opened[0].isoformat(),
         "last_seen": opened[-1].isoformat(),
         "mean_interval_hours": round(statistics.fmean(gaps) / 3600, 2) if gaps else None,

@@ -2,8 +2,10 @@
 
 A pattern is (service, category, fingerprint). The rows keep every incident's opening time,
 so the sliding windows (24 h, 7 d, 30 d) are counted at read time against any `now`
-(projections/patterns.py). Fingerprints come from the `AlertCorrelated` event for alert
-incidents and from the title (same masker) for the others: a rebuild gives the same rows.
+(projections/patterns.py); the policy's read finds the recent incidents through the opened_at
+index and the open problems' incidents through the problem_id index. Fingerprints come from
+the `AlertCorrelated` event for alert incidents and from the title (same masker) for the
+others: a rebuild gives the same rows.
 """
 
 from collections.abc import Callable, Sequence
@@ -24,7 +26,8 @@ class RecurrencePatterns(Projection):
     name = "recurrence"
     events = (Incident.Opened, Incident.Event, Problem.Opened, Problem.Event)
     rebuild_cost = 1.1
-    version = 1
+    version = 2
+    """2: the opened_at and problem_id indexes (the policy's read)."""
     tables = (
         Table(name="recurrence_incidents",
               columns=(("incident_id", "TEXT"), ("number", "TEXT NOT NULL"),
@@ -32,7 +35,7 @@ class RecurrencePatterns(Projection):
                        ("fingerprint", "TEXT NOT NULL"), ("opened_at", "TEXT NOT NULL"),
                        ("problem_id", "TEXT")),
               key=("incident_id",),
-              indexes=(("service", "fingerprint"),)),
+              indexes=(("service", "fingerprint"), ("opened_at",), ("problem_id",))),
         Table(name="recurrence_problems",
               columns=(("problem_id", "TEXT"), ("number", "TEXT NOT NULL"),
                        ("is_open", "INTEGER NOT NULL")),

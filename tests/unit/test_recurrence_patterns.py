@@ -8,7 +8,7 @@ import pytest
 from adapters.alerts.generic import parse_generic
 from adapters.bootstrap import projection_runner
 from domain.service_desk import ServiceDesk
-from projections.patterns import Threshold, patterns
+from projections.patterns import Threshold, candidates, patterns
 from projections.runner import ProjectionRunner
 from projections.store import SqliteReadStore
 from tests.conftest import FakeClock
@@ -109,3 +109,45 @@ def test_a_single_incident_is_not_a_pattern(desk: ServiceDesk, runner: Projectio
                                             clock: FakeClock) -> None:
     open_vpn(desk, 1)
     assert read(runner, now=datetime(2026, 3, 3, tzinfo=UTC)) == []
+
+
+def test_candidates_come_in_the_listing_order_even_when_every_threshold_is_short(
+        desk: ServiceDesk, clock: FakeClock, runner: ProjectionRunner) -> None:
+    start = clock.now
+    for hours in (0, 30, 60, 90, 140, 150):  # vpn: 6 in the week, 2 in the last day
+        clock.now = start + timedelta(hours=hours)
+        open_vpn(desk, hours)
+    for hours in (140, 145, 150):  # email: 3 in the last day, all of its week
+        clock.now = start + timedelta(hours=hours)
+        desk.open_incident(actor="sd", title=f"Mail queue on relay-{hours} above 1,024",
+                           service="email")
+    day = [Threshold(2, timedelta(hours=24))]
+
+    listed = read(runner, now=clock.now)
+    found = candidates(runner.store, now=clock.now, thresholds=day)
+
+    assert [c.service for c in found] == ["vpn", "email"]  # busiest in the last 7 days first
+    assert [c.pattern for c in found] == [
+        p["pattern"] for p in patterns(runner.store, now=clock.now, thresholds=day)
+        if p["candidate"]]
+    assert [p["last_7d"] for p in listed] == [6, 3]
+    assert [number for number, _ in found[0].recent] == listed[0]["incidents"]
+
+
+def test_a_now_before_some_incidents_counts_them_in_no_window(
+        desk: ServiceDesk, clock: FakeClock, runner: ProjectionRunner) -> None:
+    start = clock.now
+    numbers = []
+    for hours in (0, 2, 4, 6):
+        clock.now = start + timedelta(hours=hours)
+        numbers.append(open_vpn(desk, hours))
+    replayed = start + timedelta(hours=3)  # a replay: the last two opened after it
+    short = [Threshold(2, timedelta(hours=24))]
+
+    (pattern,) = read(runner, now=replayed)
+    assert (pattern["last_24h"], pattern["total"], pattern["incidents"]) == (2, 4, numbers)
+    assert pattern["candidate"] is False  # 2 opened by then: "3 in 168 h" is not crossed
+    assert candidates(runner.store, now=replayed, thresholds=THRESHOLDS) == []
+
+    (candidate,) = candidates(runner.store, now=replayed, thresholds=short)
+    assert [number for number, _ in candidate.recent] == numbers  # the later ones too

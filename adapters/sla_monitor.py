@@ -18,20 +18,10 @@ from domain.sla import BREACH, SlaRules, Target, moment_of, reached
 from domain.sla_calendar import business_time
 from projections import sla_reads
 from projections.projection import Row
-from projections.runner import ProjectionRunner
-from projections.sla_clocks import MICROSECOND, SlaClocks, at, recorded
+from projections.sla_clocks import MICROSECOND, at, recorded
 from projections.store import ReadStore
 
 ACTOR = "system:sla-monitor"
-
-
-def refresh_clocks(runner: ProjectionRunner) -> ReadStore:
-    """The read models caught up, the SLA clocks first rebuilt if the SLA configuration changed
-    since they were built (their version carries its digest): what a monitor pass reads."""
-    if any(row["rebuild_needed"] for row in runner.status() if row["name"] == SlaClocks.name):
-        runner.rebuild(SlaClocks.name)
-    runner.catch_up()
-    return runner.store
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,16 @@ class ProjectionRunner:
             done += step
         return done
 
+    def refresh(self) -> list[str]:
+        """Rebuild the projections whose serving tables another version built (after an
+        upgrade, or an SLA configuration change), then catch every projection up; returns the
+        rebuilt names. Readers keep the old tables until the switch."""
+        outdated = [row["name"] for row in self.status() if row["rebuild_needed"]]
+        if outdated:
+            self.rebuild_all(outdated)
+        self.catch_up()
+        return outdated
+
     def rebuild(self, name: str, *, progress: Progress | None = None) -> Generation:
         """Build the code's version into new tables while the old ones serve, then switch."""
         return self.rebuild_all([name], progress=progress)[0]

@@ -59,8 +59,10 @@ class Session:
         return self._runner
 
     def read_models(self) -> ReadStore:
-        """The read models, caught up with every event stored so far (no server needed)."""
-        self.runner.catch_up()
+        """The read models, caught up with every event stored so far (no server needed); one
+        another version built is rebuilt first, and said so on stderr."""
+        for name in self.runner.refresh():
+            typer.echo(f"tandem: read model {name} rebuilt for this version", err=True)
         return self.runner.store
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from adapters.cli.context import print_json, print_rows, session
-from adapters.sla_monitor import SlaMonitor, refresh_clocks
+from adapters.sla_monitor import SlaMonitor
 from domain.errors import ValidationFailed
 from domain.service_desk import system_clock
 from projections import sla_reads
@@ -34,7 +34,7 @@ def show(ctx: typer.Context,
     """Each clock of the given incidents: state, due time, elapsed business time, percent."""
     current = session(ctx)
     ids = [str(current.desk.incident(ref).id) for ref in refs]
-    store = refresh_clocks(current.runner)
+    store = current.read_models()
     views = sla_reads.incident_clocks(store, current.config.sla.rules(), ids, system_clock())
     if json:
         print_json(views)
@@ -46,7 +46,7 @@ def show(ctx: typer.Context,
 def tick(ctx: typer.Context, json: Json = False) -> None:
     """One monitor pass: record the warnings and breaches reached by now (and escalate)."""
     current = session(ctx)
-    store = refresh_clocks(current.runner)
+    store = current.read_models()
     monitor = SlaMonitor(current.desk, store, current.config.sla.rules())
     recorded = monitor.tick(system_clock())
     if json:
@@ -70,7 +70,7 @@ def report(ctx: typer.Context,
     if end <= start:
         raise ValidationFailed("to", f"{to} is before {from_}")
     current = session(ctx)
-    store = refresh_clocks(current.runner)
+    store = current.read_models()
     result = sla_reads.report(store, current.config.sla.rules(), start=start, end=end,
                               by=by.value if by else None, now=system_clock())
     if json:

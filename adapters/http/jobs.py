@@ -9,7 +9,7 @@ import logging
 from adapters.http.app import Api
 from adapters.http.server import PeriodicJob
 from adapters.recurrence_policy import RecurrencePolicy
-from adapters.sla_monitor import SlaMonitor, refresh_clocks
+from adapters.sla_monitor import SlaMonitor
 
 log = logging.getLogger("tandem.jobs")
 INTAKE_TICK_S = 1.0
@@ -17,8 +17,9 @@ INTAKE_TICK_S = 1.0
 
 
 def sla_monitor_jobs(api: Api, *, every: float) -> list[PeriodicJob]:
-    """One monitor pass per turn, against the clocks caught up (and rebuilt if the `[sla]`
-    configuration changed): records warnings and breaches, escalates breaches. `every` 0: off.
+    """One monitor pass per turn, against the read models caught up (those another version
+    built, or the clocks after an `[sla]` change, rebuilt first): records warnings and breaches,
+    escalates breaches. `every` 0: off.
 
     The runner is held only to refresh the clocks; the pass reads them through this thread's
     own connection, so API reads are not kept waiting while it writes a long backlog."""
@@ -28,7 +29,9 @@ def sla_monitor_jobs(api: Api, *, every: float) -> list[PeriodicJob]:
 
     def run() -> None:
         with api.reads.runner_alone() as runner:
-            refresh_clocks(runner)
+            rebuilt = runner.refresh()
+        if rebuilt:
+            log.info("read models rebuilt for this version: %s", ", ".join(rebuilt))
         recorded = SlaMonitor(api.desk, api.reads.store(), rules).tick(api.desk.clock())
         for item in recorded:
             log.info("%s", item.line())

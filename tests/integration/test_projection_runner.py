@@ -459,3 +459,27 @@ def test_a_new_code_version_is_built_beside_the_old_one_which_serves_until_the_s
     assert len(snapshot(reader)["timeline"]) == record_events(desk)
     upgraded.catch_up()  # the other read models read what was written during the rebuild
     assert snapshot(reader) == reference(desk, tmp_path)
+
+
+def test_refresh_rebuilds_only_what_another_version_built_and_catches_everything_up(
+        store_url: str, read_store: Callable[[], ReadStore], clock: FakeClock,
+        tmp_path: Path) -> None:
+    desk = open_service_desk(store_url, clock=clock)
+    busy_history(desk, clock)
+    store = read_store()
+    projection_runner(desk, store).catch_up()
+    before = {name: generation for name, generation, _, _, _ in generations(store)}
+    busy_history(desk, clock, incidents=2)
+    upgraded = ProjectionRunner(
+        log=desk.recorder, decode=desk.mapper.to_domain_event, store=store,
+        projections=[TimelineV2() if isinstance(p, Timeline) else p
+                     for p in all_projections()])
+
+    assert upgraded.refresh() == ["timeline"]
+
+    after = {name: generation for name, generation, _, _, _ in generations(store)}
+    assert after == {**before, "timeline": before["timeline"] + 1}
+    assert positions(store) == dict.fromkeys(NAMES, last_position(desk))
+    assert not any(row["rebuild_needed"] for row in upgraded.status())
+    assert snapshot(store) == reference(desk, tmp_path)
+    assert upgraded.refresh() == []

@@ -34,7 +34,7 @@ from benchmarks.service_desk import STORES, TABLE_WIDTH, fresh_store, load_note,
 ALERTS, KEYS, NOTES = 20_000, 1_000, 2_000
 QUICK = (2_000, 100, 200)
 NOTES_PER_INCIDENT = 10
-"""The baseline's incidents stay short, as the storm's do (a load replays a whole record)."""
+"""The baseline's incidents stay short, as the storm's do."""
 TARGET = 2_000.0
 """alerts/s on SQLite"""
 

@@ -8,12 +8,14 @@ Per store (SQLite, PostgreSQL) the run times:
   saves: create and save, then four times trigger an event and save. Four variants, each on
   its own empty store: the library's default JSON transcoder or Tandem's msgpack transcoder,
   and the aggregate kept in memory or re-read with `repository.get` before each update
-  (ServiceDesk re-reads per command).
+  (ServiceDesk reads the store per command: the record's newer events, to bring the copy it
+  holds from its last command up to date; domain/records.py).
 
 The ratio is ServiceDesk's rate divided by a baseline's rate; the target is >= 0.8 against
 the primary baseline: the library's JSON transcoder, the aggregate re-read before each update.
-That is the like-for-like command handler (a command loads its record, changes it, saves it;
-a stateless process cannot keep records in memory); the kept-in-memory rows show the floor.
+That is the like-for-like command handler (a command reads its record from the store, changes
+it, saves it; no process can trust a copy in memory that the store has not just confirmed); the
+kept-in-memory rows show the floor.
 The workloads run in interleaved rounds so that drift on a busy machine touches them all
 alike; each ratio is the median of the per-round ratios.
 """

@@ -27,8 +27,16 @@ def stream_type_name(event_class: type[Any]) -> str:
     return str(event_class.__qualname__).split(".", 1)[0]
 
 
+_CONTAINERS = frozenset({list, dict, set})
+
+
 class AuditedAggregate(Aggregate):
-    """An aggregate whose events carry `actor`, `prev_hash` and `hash` (design section 7)."""
+    """An aggregate whose events carry `actor`, `prev_hash` and `hash` (design section 7).
+
+    An event's `apply` rebinds attributes or adds to and removes from the aggregate's own
+    lists, dicts and sets; it never changes a value held inside one. That is what lets `copy`
+    share those values.
+    """
 
     def __init__(self) -> None:
         self.head_hash = GENESIS_HASH
@@ -65,6 +73,15 @@ class AuditedAggregate(Aggregate):
         )
         aggregate.head_hash = last_event.hash
         return aggregate
+
+    def copy(self) -> Self:
+        """A copy that events applied to either leave the other as it was: its lists, dicts and
+        sets are new, their items shared. Microseconds where a deep copy of a record with
+        thousands of notes takes milliseconds."""
+        twin = type(self).__new__(type(self))
+        twin.__dict__.update({name: value.copy() if type(value) in _CONTAINERS else value
+                              for name, value in vars(self).items()})
+        return twin
 
     def _trigger(self, event_class: type[Event], *, stamp: Stamp, **fields: Any) -> None:
         """Record the next event; its time never precedes the previous one, so as-of reads hold."""

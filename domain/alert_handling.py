@@ -75,9 +75,9 @@ def _open_incident_of(desk: "ServiceDesk", alert: Alert) -> Incident | None:
 
 
 def _incident_of(desk: "ServiceDesk", correlation: AlertCorrelation) -> Incident:
-    """Loaded from its latest snapshot (one every 100 versions): an incident that monitoring
-    keeps firing on for days collects thousands of occurrence events."""
-    incident: object = desk.repository.get(correlation.incident)
+    """Loaded as commands load it (domain/records.py): an incident that monitoring keeps
+    firing on for days collects thousands of occurrence events."""
+    incident: object = desk.records.get(correlation.incident)
     assert isinstance(incident, Incident), f"{correlation.incident_number} is not an incident"
     return incident
 

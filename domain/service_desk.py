@@ -5,8 +5,9 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application, Repository
-from eventsourcing.persistence import RecordConflictError
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
+from eventsourcing.persistence import RecordConflictError, Recording
 from eventsourcing.utils import Environment
 
 from domain import alert_handling, recurrence
@@ -24,6 +25,7 @@ from domain.numbering import (
     parse_number,
 )
 from domain.problem import Problem
+from domain.records import Records
 
 Clock = Callable[[], datetime]
 R = TypeVar("R", Incident, Problem)
@@ -34,6 +36,9 @@ KNOWN_NUMBERS_LIMIT = 100_000
 """Bound of the in-process number -> id memo (numbers never change, so it cannot go stale)."""
 SNAPSHOT_INTERVAL = 100
 """Every 100th version of a record is also stored whole, so no read replays more than 99 events."""
+HELD_WEIGHT = 50_000
+"""Budget of the records a desk holds for its next commands, in events (see domain/records.py):
+about 20 MB."""
 SEAL_BATCH = 1_000
 """Notifications read per query while sealing."""
 RECURRENCE_ACTOR = "system:recurrence"
@@ -52,9 +57,10 @@ class ServiceDesk(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None, *, clock: Clock = system_clock) -> None:
         super().__init__(env)
         self.clock = clock
-        self._records = Repository(event_store=self.events)
-        """Commands load records from their events alone: one query for a record of typical
-        length, where the snapshot-aware `repository` (used for as-of reads) needs two."""
+        self.records = Records(self.events, self.repository, kinds=(Incident, Problem),
+                               snapshot_interval=SNAPSHOT_INTERVAL, budget=HELD_WEIGHT)
+        """Where commands load records: one query each, however long the record, once this
+        desk has seen it (`repository` is for as-of reads)."""
         self._known_numbers: dict[str, UUID] = {}
         self._sequences: dict[str, NumberSequence] = {}
         """Each prefix's sequence as this process last saved it; a stale one just conflicts."""
@@ -374,6 +380,15 @@ class ServiceDesk(Application[UUID]):
         """The problem with this number (`PRB0000001`) or UUID."""
         return self._load(Problem, PROBLEM_PREFIX, ref)
 
+    def save(self, *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
+             **kwargs: Any) -> list[Recording[UUID]]:
+        """Save atomically, then hold the saved records for the next commands on them."""
+        recordings = super().save(*objs, **kwargs)
+        for obj in objs:
+            if isinstance(obj, AuditedAggregate):
+                self.records.remember(obj)
+        return recordings
+
     # -- plumbing ----------------------------------------------------------------------------
 
     def _stamp(self, actor: str) -> Stamp:
@@ -448,13 +463,12 @@ class ServiceDesk(Application[UUID]):
 
     def _get(self, kind: type[R], record_id: UUID, ref: str) -> R:
         try:
-            record: AuditedAggregate = self._records.get(record_id)
+            record = self.records.get(record_id)
         except AggregateNotFoundError:
             raise NotFound(f"{ref} not found") from None
         if not isinstance(record, kind):
             raise NotFound(f"{ref} is not {_kind_name(kind)}")
         return record
-
 
     def _remember(self, number: str, record_id: UUID) -> None:
         if len(self._known_numbers) >= KNOWN_NUMBERS_LIMIT:

@@ -47,6 +47,10 @@ class SqliteReadStore:
         if path != ":memory:":
             self._connection.execute("PRAGMA journal_mode=WAL")
         self._connection.execute("PRAGMA synchronous=NORMAL")
+        # Python's SQLite is built with secure_delete on: dropping a retired generation would
+        # zero every freed page (0.3 s of a 4 s rebuild). Read models only repeat what the
+        # events in the same file hold, so overwriting is kept to pages written anyway.
+        self._connection.execute("PRAGMA secure_delete=FAST")
 
     def transaction(self) -> Any:
         return self._transaction("BEGIN IMMEDIATE")

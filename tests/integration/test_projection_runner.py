@@ -385,6 +385,14 @@ def test_gaps_in_notification_ids_are_passed_over(
 # -- status and the blue/green rebuild -------------------------------------------------------
 
 
+def built(store_url: str, store: ReadStore, clock: FakeClock) -> tuple[ServiceDesk, ReadStore]:
+    """A busy history, and every read model built from it on `store`."""
+    desk = open_service_desk(store_url, clock=clock)
+    busy_history(desk, clock)
+    projection_runner(desk, store).catch_up()
+    return desk, store
+
+
 class TimelineV2(Timeline):
     """The timeline as a new release ships it: same tables, a higher version."""
 
@@ -394,10 +402,7 @@ class TimelineV2(Timeline):
 def test_a_new_code_version_is_built_beside_the_old_one_which_serves_until_the_switch(
         store_url: str, read_store: Callable[[], ReadStore], clock: FakeClock,
         tmp_path: Path) -> None:
-    desk = open_service_desk(store_url, clock=clock)
-    busy_history(desk, clock)
-    store = read_store()
-    projection_runner(desk, store).catch_up()
+    desk, store = built(store_url, read_store(), clock)
     old_last = last_position(desk)
     old_timeline = snapshot(store)["timeline"]
     streams = sorted({row[1] for row in old_timeline})
@@ -464,10 +469,7 @@ def test_a_new_code_version_is_built_beside_the_old_one_which_serves_until_the_s
 def test_refresh_rebuilds_only_what_another_version_built_and_catches_everything_up(
         store_url: str, read_store: Callable[[], ReadStore], clock: FakeClock,
         tmp_path: Path) -> None:
-    desk = open_service_desk(store_url, clock=clock)
-    busy_history(desk, clock)
-    store = read_store()
-    projection_runner(desk, store).catch_up()
+    desk, store = built(store_url, read_store(), clock)
     before = {name: generation for name, generation, _, _, _ in generations(store)}
     busy_history(desk, clock, incidents=2)
     upgraded = ProjectionRunner(

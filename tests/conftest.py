@@ -2,15 +2,16 @@
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from adapters.bootstrap import open_service_desk
+from adapters.bootstrap import open_read_store, open_service_desk
 from domain.service_desk import ServiceDesk
+from projections.store import ReadStore
 
 POSTGRES_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -80,3 +81,17 @@ def store_url(request: pytest.FixtureRequest) -> str:
     url = request.getfixturevalue(fixture)
     assert isinstance(url, str)
     return url
+
+
+@pytest.fixture
+def read_stores(store_url: str) -> Iterator[Callable[[], ReadStore]]:
+    """Opens read stores (one per would-be process) on the store under test; closes them all."""
+    opened: list[ReadStore] = []
+
+    def open_one() -> ReadStore:
+        opened.append(open_read_store(store_url))
+        return opened[-1]
+
+    yield open_one
+    for store in opened:
+        store.close()

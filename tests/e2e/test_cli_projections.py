@@ -26,6 +26,7 @@ from projections.store import ReadStore
 from projections.timeline import Timeline
 from tests.conftest import FakeClock
 from tests.e2e.conftest import Cli
+from tests.read_models import table_names
 
 STATUS_KEYS = {"name", "code_version", "serving_version", "generation", "position", "lag",
                "rebuild_needed"}
@@ -166,16 +167,6 @@ def timeline_generations(store: ReadStore) -> list[tuple[int, int, int, str]]:
                 for g in registry.generations(cursor, Timeline.name)]
 
 
-def timeline_tables(store: ReadStore) -> set[str]:
-    with store.transaction() as cursor:
-        if store.dialect == "sqlite":
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        else:
-            cursor.execute("SELECT table_name FROM information_schema.tables "
-                           "WHERE table_schema = current_schema()")
-        return {name for (name,) in cursor.fetchall() if name.startswith("rm_timeline_")}
-
-
 @pytest.fixture
 def read_store(store_url: str) -> Iterator[ReadStore]:
     store = open_read_store(store_url)
@@ -220,7 +211,7 @@ def test_a_rebuild_killed_halfway_leaves_the_old_generation_serving(
     (line,) = _lines(cli.ok("projections", "rebuild", "timeline").out)
     assert line.startswith(f"timeline: generation 2 (version 1) serving at position {last} ")
     assert timeline_generations(read_store) == [(2, 1, last, registry.SERVING)]
-    assert timeline_tables(read_store) == {"rm_timeline_g2"}
+    assert table_names(read_store, prefix="rm_timeline_") == {"rm_timeline_g2"}
     assert timeline_rows(read_store) == served
     assert queries.timeline(read_store, a_stream) == history
 
@@ -257,7 +248,7 @@ def test_a_parallel_rebuild_killed_halfway_stops_its_workers_and_switches_nothin
     assert all(f"serving at position {last} " in line for line in lines)
     (generation,) = timeline_generations(read_store)
     assert generation[2:] == (last, registry.SERVING)
-    assert timeline_tables(read_store) == {f"rm_timeline_g{generation[0]}"}
+    assert table_names(read_store, prefix="rm_timeline_") == {f"rm_timeline_g{generation[0]}"}
     assert timeline_rows(read_store) == served
 
 

@@ -26,8 +26,8 @@ from adapters.kafka.wire import PUBLISHED_STREAM_TYPES, to_wire
 from domain.service_desk import ServiceDesk
 from projections.store import ReadStore, SqliteReadStore
 from tests.conftest import FakeClock
-from tests.integration.kafka.helpers import read_models
 from tests.integration.kafka.stories import every_event_type, incident_lifecycle
+from tests.read_models import built_from_zero, serving_rows
 
 TOPIC = "tandem.events"
 PARTITIONS = 3
@@ -81,49 +81,29 @@ def history(clock: FakeClock) -> ServiceDesk:
     return desk
 
 
-@pytest.fixture
-def stores(store_url: str) -> Iterator[Callable[[], ReadStore]]:
-    """Read stores on the database under test, one per would-be process."""
-    opened: list[ReadStore] = []
 
-    def open_one() -> ReadStore:
-        opened.append(open_read_store(store_url))
-        return opened[-1]
-
-    yield open_one
-    for store in opened:
-        store.close()
-
-
-def store_fed(desk: ServiceDesk, directory: Path) -> dict[str, list[tuple[object, ...]]]:
-    store = SqliteReadStore(str(directory / "store-fed.db"))
-    try:
-        projection_runner(desk, store).catch_up()
-        return read_models(store)
-    finally:
-        store.close()
 
 
 def test_any_interleaving_of_partitions_builds_what_the_store_fed_runner_builds(
-        history: ServiceDesk, stores: Callable[[], ReadStore], tmp_path: Path) -> None:
-    fed = KafkaFedProjections(stores(), all_projections(), topic=TOPIC)
+        history: ServiceDesk, read_stores: Callable[[], ReadStore], tmp_path: Path) -> None:
+    fed = KafkaFedProjections(read_stores(), all_projections(), topic=TOPIC)
     partitions = as_published(history)
 
     for fetch in fetches(partitions, random.Random(7)):
         fed.apply(fetch)
 
-    assert read_models(fed.store) == store_fed(history, tmp_path)
+    assert serving_rows(fed.store) == built_from_zero(history, tmp_path)
     assert fed.stored_offsets(range(PARTITIONS)) == {
         partition: len(records) for partition, records in partitions.items()}
 
 
 def test_records_handed_over_again_are_skipped_and_change_nothing(
-        history: ServiceDesk, stores: Callable[[], ReadStore], tmp_path: Path) -> None:
-    first = KafkaFedProjections(stores(), all_projections(), topic=TOPIC)
+        history: ServiceDesk, read_stores: Callable[[], ReadStore], tmp_path: Path) -> None:
+    first = KafkaFedProjections(read_stores(), all_projections(), topic=TOPIC)
     partitions = as_published(history)
     first.apply({partition: records[:5] for partition, records in partitions.items()})
     # Another member, after a rebalance, fetched from further back than the store says.
-    second = KafkaFedProjections(stores(), all_projections(), topic=TOPIC)
+    second = KafkaFedProjections(read_stores(), all_projections(), topic=TOPIC)
 
     outcome = second.apply(partitions)
     again = first.apply(partitions)
@@ -131,13 +111,13 @@ def test_records_handed_over_again_are_skipped_and_change_nothing(
     assert outcome.skipped == 5 * PARTITIONS
     assert outcome.applied == sum(map(len, partitions.values())) - 5 * PARTITIONS
     assert (again.applied, again.skipped) == (0, sum(map(len, partitions.values())))
-    assert read_models(second.store) == store_fed(history, tmp_path)
+    assert serving_rows(second.store) == built_from_zero(history, tmp_path)
 
 
 def test_a_batch_whose_offsets_another_member_moved_is_rolled_back_whole(
-        history: ServiceDesk, stores: Callable[[], ReadStore], tmp_path: Path) -> None:
-    stale = KafkaFedProjections(stores(), all_projections(), topic=TOPIC)
-    other = KafkaFedProjections(stores(), all_projections(), topic=TOPIC)
+        history: ServiceDesk, read_stores: Callable[[], ReadStore], tmp_path: Path) -> None:
+    stale = KafkaFedProjections(read_stores(), all_projections(), topic=TOPIC)
+    other = KafkaFedProjections(read_stores(), all_projections(), topic=TOPIC)
     partitions = as_published(history)
     seen_before_the_other = stale.stored_offsets(partitions)
     other.apply({0: partitions[0][:3]})
@@ -151,12 +131,12 @@ def test_a_batch_whose_offsets_another_member_moved_is_rolled_back_whole(
     only_three = KafkaFedProjections(SqliteReadStore(":memory:"), all_projections(),
                                      topic=TOPIC)
     only_three.apply({0: partitions[0][:3]})
-    assert read_models(other.store) == read_models(only_three.store)
+    assert serving_rows(other.store) == serving_rows(only_three.store)
 
 
 def test_an_undecodable_record_stops_the_batch_naming_where_it_is(
-        history: ServiceDesk, stores: Callable[[], ReadStore]) -> None:
-    fed = KafkaFedProjections(stores(), all_projections(), topic=TOPIC)
+        history: ServiceDesk, read_stores: Callable[[], ReadStore]) -> None:
+    fed = KafkaFedProjections(read_stores(), all_projections(), topic=TOPIC)
     partitions = as_published(history)
     poisoned = [*partitions[1][:2], Record(1, 2, b"\xc1 not msgpack")]
 
@@ -164,7 +144,7 @@ def test_an_undecodable_record_stops_the_batch_naming_where_it_is(
         fed.apply({0: partitions[0], 1: poisoned})
 
     assert fed.stored_offsets([0, 1]) == {0: 0, 1: 0}
-    assert all(rows == [] for rows in read_models(fed.store).values())
+    assert all(rows == [] for rows in serving_rows(fed.store).values())
 
 
 def test_read_models_fed_from_the_event_store_are_refused(
@@ -180,8 +160,8 @@ def test_read_models_fed_from_the_event_store_are_refused(
 
 
 def test_events_the_relay_delivered_again_are_applied_once(
-        history: ServiceDesk, stores: Callable[[], ReadStore], tmp_path: Path) -> None:
-    fed = KafkaFedProjections(stores(), all_projections(), topic=TOPIC)
+        history: ServiceDesk, read_stores: Callable[[], ReadStore], tmp_path: Path) -> None:
+    fed = KafkaFedProjections(read_stores(), all_projections(), topic=TOPIC)
     redelivered: Partitions = {}
     for partition, records in as_published(history).items():
         # A relay killed after sending but before recording its position sends the tail again.
@@ -192,7 +172,7 @@ def test_events_the_relay_delivered_again_are_applied_once(
 
     outcomes = [fed.apply(fetch) for fetch in fetches(redelivered, random.Random(11))]
 
-    assert read_models(fed.store) == store_fed(history, tmp_path)
+    assert serving_rows(fed.store) == built_from_zero(history, tmp_path)
     duplicates = sum(len(records) // 2 - len(records) // 4
                      for records in as_published(history).values())
     assert sum(outcome.skipped for outcome in outcomes) == duplicates > 0

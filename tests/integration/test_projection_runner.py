@@ -7,7 +7,7 @@ status, and the blue/green rebuild of a new code version while readers keep read
 import itertools
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,7 +15,6 @@ import pytest
 
 from adapters.bootstrap import (
     all_projections,
-    open_read_store,
     open_service_desk,
     projection_runner,
 )
@@ -23,16 +22,12 @@ from domain.aggregate import Stamp
 from domain.numbering import NumberSequence
 from domain.service_desk import ServiceDesk
 from projections import queries, registry
-from projections.incidents import IncidentSummaries
-from projections.known_errors import KnownErrorIndex
-from projections.problems import ProblemSummaries
 from projections.projection import Envelope, Projection, Rows
-from projections.recurrence import RecurrencePatterns
 from projections.runner import ProjectionRunner
-from projections.sla_clocks import SlaClocks
-from projections.store import Dialect, ReadStore, SqliteReadStore
+from projections.store import Dialect, ReadStore
 from projections.timeline import RECORD_EVENTS, Timeline
 from tests.conftest import FakeClock
+from tests.read_models import built_from_zero, serving_rows, table_names
 
 P = TypeVar("P", bound=Projection)
 NAMES = tuple(projection.name for projection in all_projections())
@@ -68,22 +63,6 @@ def busy_history(desk: ServiceDesk, clock: FakeClock, *, incidents: int = 6) -> 
     return numbers
 
 
-def snapshot(store: ReadStore) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every serving table, in key order, by table name."""
-    tables = {}
-    with store.transaction() as cursor:
-        for projection in (IncidentSummaries, ProblemSummaries, KnownErrorIndex, Timeline,
-                           SlaClocks, RecurrencePatterns):
-            generation = registry.serving(cursor, projection.name)
-            assert generation is not None, f"{projection.name} has no serving generation"
-            for table in projection.tables:
-                cursor.execute(f"SELECT {', '.join(table.column_names)} "
-                               f"FROM {table.physical(generation.generation)} "
-                               f"ORDER BY {', '.join(table.key)}")
-                tables[table.name] = [tuple(row) for row in cursor.fetchall()]
-    return tables
-
-
 def generations(store: ReadStore) -> list[tuple[str, int, int, int, str]]:
     """(name, generation, version, position, state) of every generation on record."""
     with store.transaction() as cursor:
@@ -95,30 +74,6 @@ def generations(store: ReadStore) -> list[tuple[str, int, int, int, str]]:
 def positions(store: ReadStore) -> dict[str, int]:
     return {name: position for name, _, _, position, state in generations(store)
             if state == registry.SERVING}
-
-
-def read_model_tables(store: ReadStore) -> set[str]:
-    """The physical read-model tables that exist in the database (or schema)."""
-    with store.transaction() as cursor:
-        if store.dialect == "sqlite":
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        else:
-            cursor.execute("SELECT table_name FROM information_schema.tables "
-                           "WHERE table_schema = current_schema()")
-        return {name for (name,) in cursor.fetchall() if name.startswith("rm_")}
-
-
-def reference(desk: ServiceDesk, directory: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """The read models built from zero: a fresh SQLite read store, one catch-up."""
-    store = SqliteReadStore(str(directory / f"reference-{next(_references)}.db"))
-    try:
-        projection_runner(desk, store).catch_up()
-        return snapshot(store)
-    finally:
-        store.close()
-
-
-_references = itertools.count()
 
 
 def last_position(desk: ServiceDesk) -> int:
@@ -150,37 +105,23 @@ def crash_on(projection: P, *, call: int) -> P:
     return projection
 
 
-@pytest.fixture
-def read_store(store_url: str) -> Iterator[Callable[[], ReadStore]]:
-    """Opens read stores (one per would-be process) on the store under test; closes them all."""
-    opened: list[ReadStore] = []
-
-    def open_one() -> ReadStore:
-        opened.append(open_read_store(store_url))
-        return opened[-1]
-
-    yield open_one
-    for store in opened:
-        store.close()
-
-
 # -- exactly once ----------------------------------------------------------------------------
 
 
 def test_catch_up_applies_every_event_once_and_a_rerun_applies_nothing(
-        store_url: str, read_store: Callable[[], ReadStore], clock: FakeClock,
+        store_url: str, read_stores: Callable[[], ReadStore], clock: FakeClock,
         tmp_path: Path) -> None:
     desk = open_service_desk(store_url, clock=clock)
     numbers = busy_history(desk, clock)
-    store = read_store()
+    store = read_stores()
     runner = projection_runner(desk, store, batch_size=7)
 
     assert runner.catch_up() == last_position(desk)  # no gaps yet: each id read exactly once
     assert positions(store) == dict.fromkeys(NAMES, last_position(desk))
-    built = snapshot(store)
+    built = serving_rows(store)
     assert runner.catch_up() == 0
-    assert projection_runner(desk, read_store(), batch_size=7).catch_up() == 0  # another process
-    assert snapshot(store) == built == reference(desk, tmp_path)
+    assert projection_runner(desk, read_stores(), batch_size=7).catch_up() == 0  # another process
+    assert serving_rows(store) == built == built_from_zero(desk, tmp_path)
     assert len(built["timeline"]) == record_events(desk)
     # The lists agree with the records themselves, escalations counted once.
     rows = {row["number"]: row for row in queries.incidents(store)}
@@ -195,11 +136,11 @@ def test_catch_up_applies_every_event_once_and_a_rerun_applies_nothing(
     busy_history(desk, clock, incidents=2)
     assert runner.catch_up() == last_position(desk) - before
     assert positions(store) == dict.fromkeys(NAMES, last_position(desk))
-    assert snapshot(store) == reference(desk, tmp_path)
+    assert serving_rows(store) == built_from_zero(desk, tmp_path)
 
 
 def test_events_no_projection_reads_are_not_decoded_yet_the_positions_pass_them(
-        store_url: str, read_store: Callable[[], ReadStore], clock: FakeClock) -> None:
+        store_url: str, read_stores: Callable[[], ReadStore], clock: FakeClock) -> None:
     desk = open_service_desk(store_url, clock=clock)
     busy_history(desk, clock)
     # Last in the log, alone in its batch: an event of a record no read model reads.
@@ -210,7 +151,7 @@ def test_events_no_projection_reads_are_not_decoded_yet_the_positions_pass_them(
         decoded.append(notification.topic)
         return desk.mapper.to_domain_event(notification)
 
-    store = read_store()
+    store = read_stores()
     runner = ProjectionRunner(log=desk.recorder, decode=decode, store=store,
                               projections=all_projections(), batch_size=1)
     assert runner.catch_up() == last_position(desk)
@@ -224,26 +165,26 @@ def test_events_no_projection_reads_are_not_decoded_yet_the_positions_pass_them(
 
 
 def test_a_failure_inside_a_batch_leaves_neither_its_rows_nor_its_positions(
-        store_url: str, read_store: Callable[[], ReadStore], clock: FakeClock,
+        store_url: str, read_stores: Callable[[], ReadStore], clock: FakeClock,
         tmp_path: Path) -> None:
     desk = open_service_desk(store_url, clock=clock)
     busy_history(desk, clock)
-    store = read_store()
+    store = read_stores()
     projection_runner(desk, store, batch_size=5).catch_up()
-    served, on_record, caught_up = snapshot(store), generations(store), last_position(desk)
+    served, on_record, caught_up = serving_rows(store), generations(store), last_position(desk)
     busy_history(desk, clock, incidents=3)
 
     # The timeline is applied last: the three read models before it have written their rows
     # and moved their positions in the same transaction when it fails.
-    failing = projection_runner(desk, read_store(), batch_size=1_000)
+    failing = projection_runner(desk, read_stores(), batch_size=1_000)
     crash_on(failing.projections["timeline"], call=1)
     with pytest.raises(Crash):
         failing.catch_up()
-    assert snapshot(store) == served
+    assert serving_rows(store) == served
     assert generations(store) == on_record
 
     # A failure in the second batch keeps the first batch, all of it, and nothing more.
-    failing = projection_runner(desk, read_store(), batch_size=4)
+    failing = projection_runner(desk, read_stores(), batch_size=4)
     crash_on(failing.projections["incidents"], call=2)
     with pytest.raises(Crash):
         failing.catch_up()
@@ -251,22 +192,22 @@ def test_a_failure_inside_a_batch_leaves_neither_its_rows_nor_its_positions(
     assert positions(store) == dict.fromkeys(NAMES, first_batch[-1].id)
 
     # A fresh runner carries on from there and ends where a build from zero ends.
-    projection_runner(desk, read_store(), batch_size=3).catch_up()
+    projection_runner(desk, read_stores(), batch_size=3).catch_up()
     assert positions(store) == dict.fromkeys(NAMES, last_position(desk))
-    assert snapshot(store) == reference(desk, tmp_path)
+    assert serving_rows(store) == built_from_zero(desk, tmp_path)
 
 
 # -- runners racing --------------------------------------------------------------------------
 
 def test_a_runner_overtaken_on_its_batch_does_not_apply_it_again(
-        store_url: str, read_store: Callable[[], ReadStore], clock: FakeClock,
+        store_url: str, read_stores: Callable[[], ReadStore], clock: FakeClock,
         tmp_path: Path) -> None:
     """`late` has read its positions and its batch; before it writes a row, `early` applies
     and commits that same batch. `late` must then apply nothing."""
     desk = open_service_desk(store_url, clock=clock)
     numbers = busy_history(desk, clock)
-    early = projection_runner(desk, read_store())
-    late = projection_runner(desk, read_store())
+    early = projection_runner(desk, read_stores())
+    late = projection_runner(desk, read_stores())
     early.catch_up()
     # The raced batch changes rows an earlier batch made (a batch that opens its records
     # rebuilds them from scratch, and applying it twice would show nothing).
@@ -302,7 +243,7 @@ def test_a_runner_overtaken_on_its_batch_does_not_apply_it_again(
     # Escalations are counted: a batch applied twice counts them twice.
     assert {row["number"]: row["escalation_level"] for row in queries.incidents(late.store)} \
         == {number: desk.incident(number).escalation_level for number in numbers}
-    assert snapshot(late.store) == reference(desk, tmp_path)
+    assert serving_rows(late.store) == built_from_zero(desk, tmp_path)
 
 
 def race(runners: list[ProjectionRunner]) -> list[BaseException]:
@@ -325,19 +266,19 @@ def race(runners: list[ProjectionRunner]) -> list[BaseException]:
 
 
 def test_runners_in_parallel_threads_end_with_what_a_build_from_zero_gives(
-        store_url: str, read_store: Callable[[], ReadStore], clock: FakeClock,
+        store_url: str, read_stores: Callable[[], ReadStore], clock: FakeClock,
         tmp_path: Path) -> None:
     # Free-running threads hit the race above only sometimes: not strict, the test above is.
     desk = open_service_desk(store_url, clock=clock)
     for _ in range(3):
         busy_history(desk, clock, incidents=4)
-        runners = [projection_runner(desk, read_store(), batch_size=3) for _ in range(3)]
+        runners = [projection_runner(desk, read_stores(), batch_size=3) for _ in range(3)]
 
         assert race(runners) == []
         store = runners[0].store
         assert positions(store) == dict.fromkeys(NAMES, last_position(desk))
-        assert len(snapshot(store)["timeline"]) == record_events(desk)
-        assert snapshot(store) == reference(desk, tmp_path)
+        assert len(serving_rows(store)["timeline"]) == record_events(desk)
+        assert serving_rows(store) == built_from_zero(desk, tmp_path)
 
 
 # -- gaps in the log -------------------------------------------------------------------------
@@ -361,11 +302,11 @@ def leave_a_gap(desk: ServiceDesk, store_url: str, clock: FakeClock) -> None:
 
 
 def test_gaps_in_notification_ids_are_passed_over(
-        store_url: str, read_store: Callable[[], ReadStore], clock: FakeClock,
+        store_url: str, read_stores: Callable[[], ReadStore], clock: FakeClock,
         tmp_path: Path) -> None:
     desk = open_service_desk(store_url, clock=clock)
     busy_history(desk, clock, incidents=2)
-    store = read_store()
+    store = read_stores()
     runner = projection_runner(desk, store, batch_size=2)
     runner.catch_up()
     caught_up = last_position(desk)
@@ -378,8 +319,8 @@ def test_gaps_in_notification_ids_are_passed_over(
     assert runner.catch_up() == len([i for i in ids if i > caught_up])
     assert positions(store) == dict.fromkeys(NAMES, last_position(desk))
     assert runner.catch_up() == 0
-    assert len(snapshot(store)["timeline"]) == record_events(desk)
-    assert snapshot(store) == reference(desk, tmp_path)
+    assert len(serving_rows(store)["timeline"]) == record_events(desk)
+    assert serving_rows(store) == built_from_zero(desk, tmp_path)
 
 
 # -- status and the blue/green rebuild -------------------------------------------------------
@@ -400,11 +341,11 @@ class TimelineV2(Timeline):
 
 
 def test_a_new_code_version_is_built_beside_the_old_one_which_serves_until_the_switch(
-        store_url: str, read_store: Callable[[], ReadStore], clock: FakeClock,
+        store_url: str, read_stores: Callable[[], ReadStore], clock: FakeClock,
         tmp_path: Path) -> None:
-    desk, store = built(store_url, read_store(), clock)
+    desk, store = built(store_url, read_stores(), clock)
     old_last = last_position(desk)
-    old_timeline = snapshot(store)["timeline"]
+    old_timeline = serving_rows(store)["timeline"]
     streams = sorted({row[1] for row in old_timeline})
     busy_history(desk, clock, incidents=2)
     lag = last_position(desk) - old_last
@@ -416,7 +357,7 @@ def test_a_new_code_version_is_built_beside_the_old_one_which_serves_until_the_s
 
     # The new release: the timeline's code is at version 2, its serving tables at version 1.
     upgraded = ProjectionRunner(
-        log=desk.recorder, decode=desk.mapper.to_domain_event, store=read_store(),
+        log=desk.recorder, decode=desk.mapper.to_domain_event, store=read_stores(),
         projections=[TimelineV2() if isinstance(p, Timeline) else p
                      for p in all_projections()],
         batch_size=10)
@@ -430,16 +371,16 @@ def test_a_new_code_version_is_built_beside_the_old_one_which_serves_until_the_s
     upgraded.catch_up()
     assert positions(store) == {**dict.fromkeys(NAMES, last_position(desk)),
                                 "timeline": old_last}
-    assert snapshot(store)["timeline"] == old_timeline
+    assert serving_rows(store)["timeline"] == old_timeline
 
     # While version 2 is built, a reader (another connection) still gets version 1, complete,
     # and writers carry on: what they add during the rebuild is in version 2 when it switches.
-    reader = read_store()
+    reader = read_stores()
     seen: list[int] = []
 
     def mid_rebuild(position: int, last: int) -> None:
         assert ("timeline", 2, 2, position, registry.BUILDING) in generations(reader)
-        assert snapshot(reader)["timeline"] == old_timeline
+        assert serving_rows(reader)["timeline"] == old_timeline
         assert [row["version"] for row in queries.timeline(reader, streams[0])] == [
             row[3] for row in old_timeline if row[1] == streams[0]]
         seen.append(position)
@@ -456,20 +397,20 @@ def test_a_new_code_version_is_built_beside_the_old_one_which_serves_until_the_s
         "position": last_position(desk), "lag": 0, "rebuild_needed": False}
     assert [g for g in generations(store) if g[0] == "timeline"] == [
         ("timeline", 2, 2, last_position(desk), registry.SERVING)]
-    assert read_model_tables(store) == {"rm_incidents_g1", "rm_problems_g1",
+    assert table_names(store, prefix="rm_") == {"rm_incidents_g1", "rm_problems_g1",
                                         "rm_known_errors_g1", "rm_timeline_g2",
                                         "rm_sla_clocks_g1", "rm_recurrence_incidents_g1",
                                         "rm_recurrence_problems_g1"}
-    assert snapshot(reader)["timeline"] == reference(desk, tmp_path)["timeline"]
-    assert len(snapshot(reader)["timeline"]) == record_events(desk)
+    assert serving_rows(reader)["timeline"] == built_from_zero(desk, tmp_path)["timeline"]
+    assert len(serving_rows(reader)["timeline"]) == record_events(desk)
     upgraded.catch_up()  # the other read models read what was written during the rebuild
-    assert snapshot(reader) == reference(desk, tmp_path)
+    assert serving_rows(reader) == built_from_zero(desk, tmp_path)
 
 
 def test_refresh_rebuilds_only_what_another_version_built_and_catches_everything_up(
-        store_url: str, read_store: Callable[[], ReadStore], clock: FakeClock,
+        store_url: str, read_stores: Callable[[], ReadStore], clock: FakeClock,
         tmp_path: Path) -> None:
-    desk, store = built(store_url, read_store(), clock)
+    desk, store = built(store_url, read_stores(), clock)
     before = {name: generation for name, generation, _, _, _ in generations(store)}
     busy_history(desk, clock, incidents=2)
     upgraded = ProjectionRunner(
@@ -483,5 +424,5 @@ def test_refresh_rebuilds_only_what_another_version_built_and_catches_everything
     assert after == {**before, "timeline": before["timeline"] + 1}
     assert positions(store) == dict.fromkeys(NAMES, last_position(desk))
     assert not any(row["rebuild_needed"] for row in upgraded.status())
-    assert snapshot(store) == reference(desk, tmp_path)
+    assert serving_rows(store) == built_from_zero(desk, tmp_path)
     assert upgraded.refresh() == []

@@ -25,10 +25,8 @@ from tests.integration.test_projection_runner import (
     busy_history,
     generations,
     last_position,
-    read_model_tables,
-    reference,
-    snapshot,
 )
+from tests.read_models import built_from_zero, serving_rows, table_names
 
 
 @pytest.fixture
@@ -61,7 +59,7 @@ def test_workers_build_what_one_process_builds_and_switch_together(
         desk: ServiceDesk, store: ReadStore, store_url: str, tmp_path: Path) -> None:
     runner = projection_runner(desk, store)
     runner.catch_up()
-    served = snapshot(store)
+    served = serving_rows(store)
     before = {(name, generation) for name, generation, _, _, _ in generations(store)}
     reported: list[tuple[int, int]] = []
 
@@ -76,11 +74,11 @@ def test_workers_build_what_one_process_builds_and_switch_together(
     assert {(name, state) for name, _, _, _, state in after} == {
         (name, registry.SERVING) for name in NAMES}
     assert not before & {(name, generation) for name, generation, _, _, _ in after}
-    assert read_model_tables(store) == {
+    assert table_names(store, prefix="rm_") == {
         table.physical(g.generation) for g in built
         for projection in all_projections() if projection.name == g.name
         for table in projection.tables}
-    assert snapshot(store) == served == reference(desk, tmp_path)
+    assert serving_rows(store) == served == built_from_zero(desk, tmp_path)
     assert reported
     assert reported[-1] == (last, last)
 
@@ -90,7 +88,7 @@ def test_a_worker_killed_midway_switches_nothing_and_a_rerun_finishes(
         monkeypatch: pytest.MonkeyPatch) -> None:
     runner = projection_runner(desk, store)
     runner.catch_up()
-    served, before = snapshot(store), generations(store)
+    served, before = serving_rows(store), generations(store)
     build_share = rebuild_workers._build_share
 
     def killed_with_timeline(url: str, wanted: list[tuple[str, int]], parent: int) -> None:
@@ -105,10 +103,10 @@ def test_a_worker_killed_midway_switches_nothing_and_a_rerun_finishes(
     # Readers never noticed: the old generations serve, unchanged; the new ones never switched.
     assert [g for g in generations(store) if g[4] == registry.SERVING] == [
         g for g in before if g[4] == registry.SERVING]
-    assert snapshot(store) == served
+    assert serving_rows(store) == served
 
     monkeypatch.setattr(rebuild_workers, "_build_share", build_share)
     built = rebuild_in_workers(runner, store_url, NAMES, workers=2)
     assert {state for _, _, _, _, state in generations(store)} == {registry.SERVING}
     assert len(generations(store)) == len(built) == len(NAMES)
-    assert snapshot(store) == served == reference(desk, tmp_path)
+    assert serving_rows(store) == served == built_from_zero(desk, tmp_path)

@@ -2,17 +2,7 @@
 
 from adapters.bootstrap import open_read_store, open_service_desk
 from adapters.kafka.positions import RelayPositions, relay_lag, relay_name
-from projections.store import ReadStore
-
-
-def tables(store: ReadStore) -> set[str]:
-    with store.reading() as cursor:
-        if store.dialect == "sqlite":
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        else:
-            cursor.execute("SELECT table_name FROM information_schema.tables "
-                           "WHERE table_schema = current_schema()")
-        return {name for (name,) in cursor.fetchall()}
+from tests.read_models import table_names
 
 
 def test_lag_is_the_log_head_minus_the_position_and_reading_it_creates_nothing(
@@ -25,7 +15,7 @@ def test_lag_is_the_log_head_minus_the_position_and_reading_it_creates_nothing(
     store = open_read_store(store_url)
 
     before = relay_lag(store, desk.recorder, topic="tandem.events")
-    created = tables(store)
+    created = table_names(store)
     RelayPositions(store, relay_name("tandem.events")).advance(0, head - 1)
     after = relay_lag(store, desk.recorder, topic="tandem.events")
     store.close()

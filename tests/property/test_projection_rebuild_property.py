@@ -13,7 +13,6 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -30,8 +29,9 @@ from domain.service_desk import ServiceDesk
 from projections import queries, registry
 from projections.projection import Envelope, Rows
 from projections.runner import ProjectionRunner
-from projections.store import Dialect, ReadStore, SqliteReadStore
+from projections.store import Dialect, ReadStore
 from tests.conftest import FakeClock
+from tests.read_models import built_from_zero, serving_rows, table_names
 
 GROUPS = ("network", "storage", "apps")
 OPEN_INCIDENT = ("new", "in_progress", "on_hold")
@@ -233,42 +233,12 @@ RUNNER_STEPS: dict[str, Callable[[World, st.DataObject], None]] = {
 # -- what is compared ------------------------------------------------------------------------
 
 
-def serving_tables(store: ReadStore) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every serving table, in key order."""
-    found = {}
-    with store.transaction() as cursor:
-        for projection in all_projections():
-            generation = registry.serving(cursor, projection.name)
-            assert generation is not None
-            for table in projection.tables:
-                cursor.execute(f"SELECT {', '.join(table.column_names)} "
-                               f"FROM {table.physical(generation.generation)} "
-                               f"ORDER BY {', '.join(table.key)}")
-                found[table.name] = [tuple(row) for row in cursor.fetchall()]
-    return found
-
-
-def read_model_tables(store: ReadStore) -> set[str]:
-    with store.transaction() as cursor:
-        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        return {name for (name,) in cursor.fetchall() if name.startswith("rm_")}
-
-
 def serving_physical_tables(store: ReadStore) -> set[str]:
     with store.transaction() as cursor:
         return {table.physical(generation.generation)
                 for projection in all_projections()
                 if (generation := registry.serving(cursor, projection.name)) is not None
                 for table in projection.tables}
-
-
-def built_from_zero(desk: ServiceDesk, directory: Path) -> dict[str, list[tuple[Any, ...]]]:
-    store = SqliteReadStore(str(directory / "from-zero.db"))
-    try:
-        projection_runner(desk, store).catch_up()
-        return serving_tables(store)
-    finally:
-        store.close()
 
 
 def assert_rows_match_the_records(world: World, store: ReadStore) -> None:
@@ -328,14 +298,14 @@ def test_incremental_read_models_equal_a_build_from_zero(
             assert {(row["name"], row["position"], row["lag"], row["rebuild_needed"])
                     for row in runner.status()} == {
                 (projection.name, last, 0, False) for projection in all_projections()}
-            incremental = serving_tables(world.store)
+            incremental = serving_rows(world.store)
             assert incremental == built_from_zero(world.desk, directory)
             assert_rows_match_the_records(world, world.store)
 
             for name in runner.projections:
                 runner.rebuild(name)
-            assert serving_tables(world.store) == incremental
-            assert read_model_tables(world.store) == serving_physical_tables(world.store)
+            assert serving_rows(world.store) == incremental
+            assert table_names(world.store, prefix="rm_") == serving_physical_tables(world.store)
         finally:
             if world.store is not None:
                 world.store.close()

@@ -1,5 +1,4 @@
-"""Helpers for the Kafka tests: read a topic whole, stop a process the way tansu likes, read
-the read models."""
+"""Helpers for the Kafka tests: read a topic whole, stop a process the way tansu likes."""
 
 import signal
 import subprocess
@@ -7,10 +6,6 @@ import time
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
-
-from adapters.bootstrap import all_projections
-from projections import registry
-from projections.store import ReadStore
 
 CONSUMER_TIMING = {"session_timeout_ms": 2_000, "heartbeat_interval_ms": 500}
 """Consumer groups join after session_timeout_ms / 2 on tansu: keep it short in tests."""
@@ -42,18 +37,3 @@ def read_all(broker: str, topic: str, *, expected: int, seconds: float = 20.0) -
         records.extend(batch)
     consumer.close()
     return records
-
-
-def read_models(store: ReadStore) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every serving read-model table, in key order, by table name."""
-    tables = {}
-    with store.transaction() as cursor:
-        for projection in all_projections():
-            generation = registry.serving(cursor, projection.name)
-            assert generation is not None, f"{projection.name} has no serving generation"
-            for table in projection.tables:
-                cursor.execute(f"SELECT {', '.join(table.column_names)} "
-                               f"FROM {table.physical(generation.generation)} "
-                               f"ORDER BY {', '.join(table.key)}")
-                tables[table.name] = [tuple(row) for row in cursor.fetchall()]
-    return tables

@@ -23,13 +23,13 @@ from adapters.bootstrap import (
     open_projector_store,
     open_read_store,
     open_service_desk,
-    projection_runner,
 )
 from adapters.kafka.projector import KafkaFedProjections
 from domain.service_desk import ServiceDesk
-from projections.store import ReadStore, SqliteReadStore
-from tests.integration.kafka.helpers import read_models, stop
+from projections.store import ReadStore
+from tests.integration.kafka.helpers import stop
 from tests.integration.kafka.stories import every_event_type, incident_lifecycle
+from tests.read_models import built_from_zero, serving_rows
 
 pytestmark = pytest.mark.kafka
 TANDEM = shutil.which("tandem", path=os.path.dirname(sys.executable))
@@ -53,13 +53,7 @@ def publish(desk: ServiceDesk, sqlite_url: str, broker: str, topic: str) -> int:
     return relay.published
 
 
-def store_fed(desk: ServiceDesk, directory: Path) -> dict[str, list[tuple[object, ...]]]:
-    store = SqliteReadStore(str(directory / "store-fed.db"))
-    projection_runner(desk, store).catch_up()
-    try:
-        return read_models(store)
-    finally:
-        store.close()
+
 
 
 def projector(read_url: str, broker: str, topic: str, group: str, log: IO[bytes], *,
@@ -123,7 +117,7 @@ def test_two_members_split_six_partitions_and_build_the_store_fed_read_models(
     applied = [int(re.findall(r"applied (\d+) events", log.read_text())[-1]) for log in logs]
     assert all(count > 0 for count in applied)
     assert sum(applied) == published
-    assert read_models(store) == store_fed(desk, tmp_path)
+    assert serving_rows(store) == built_from_zero(desk, tmp_path)
     store.close()
 
 
@@ -153,5 +147,5 @@ def test_a_projector_killed_midway_and_restarted_applies_nothing_twice(
 
     print(f"killed at {at_kill} of {published} records")
     assert 0 < at_kill < published
-    assert read_models(store) == store_fed(desk, tmp_path)
+    assert serving_rows(store) == built_from_zero(desk, tmp_path)
     store.close()

@@ -7,10 +7,13 @@ ids included).
 """
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from eventsourcing.persistence import Notification
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+if TYPE_CHECKING:
+    from eventsourcing.postgres import PostgresApplicationRecorder
 
 Row = tuple[int, str, int, str, bytes]
 """(notification id, stream id as a UUID's canonical str, version, topic, stored state)."""
@@ -32,7 +35,9 @@ def row_reader(log: NotificationLog) -> ReadRows:
     elsewhere (the in-memory store of unit tests)."""
     if isinstance(log, SQLiteApplicationRecorder) and log.datastore.originator_id_type == "uuid":
         return SqliteRows(log)
-    if type(log).__module__ == "eventsourcing.postgres":  # not imported: psycopg loads only here
+    from eventsourcing.postgres import PostgresApplicationRecorder  # not SQLite: psycopg now
+
+    if isinstance(log, PostgresApplicationRecorder):
         return PostgresRows(log)
 
     def notifications(start: int, limit: int) -> list[Row]:
@@ -65,7 +70,7 @@ class PostgresRows:
     """`select_notifications` as plain tuples, the stream id cast to text by the server (the
     canonical form `str(UUID)` gives, for a `uuid` or a `text` column alike)."""
 
-    def __init__(self, recorder: Any) -> None:
+    def __init__(self, recorder: "PostgresApplicationRecorder") -> None:
         from psycopg.rows import tuple_row
         from psycopg.sql import SQL, Identifier
 

@@ -1,10 +1,13 @@
-"""Helpers for the Kafka tests: read a topic whole, stop a process the way tansu likes."""
+"""Helpers for the Kafka tests: read a topic whole, stop a process the way tansu likes, wait
+for a condition."""
 
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 CONSUMER_TIMING = {"session_timeout_ms": 2_000, "heartbeat_interval_ms": 500}
@@ -37,3 +40,12 @@ def read_all(broker: str, topic: str, *, expected: int, seconds: float = 20.0) -
         records.extend(batch)
     consumer.close()
     return records
+
+
+def wait_for(condition: Callable[[], bool], *, seconds: float, what: str) -> None:
+    """Poll `condition` until it holds; the test fails naming `what` after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {seconds} s waiting for {what}")
+        time.sleep(0.05)

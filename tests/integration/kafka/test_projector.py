@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +26,7 @@ from adapters.bootstrap import (
 from adapters.kafka.projector import KafkaFedProjections
 from domain.service_desk import ServiceDesk
 from projections.store import ReadStore
-from tests.integration.kafka.helpers import stop
+from tests.integration.kafka.helpers import stop, wait_for
 from tests.integration.kafka.stories import every_event_type, incident_lifecycle
 from tests.read_models import built_from_zero, serving_rows
 
@@ -73,14 +72,6 @@ def progress(store: ReadStore, topic: str) -> int:
                        "WHERE topic = ?", [topic])
         row = cursor.fetchone()
     return int(row[0]) if row else 0
-
-
-def wait_for(condition: Callable[[], bool], *, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {seconds} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def assignments(log: Path) -> list[set[int]]:

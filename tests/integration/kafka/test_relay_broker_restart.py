@@ -4,9 +4,7 @@ exactly once and in order per record."""
 
 import logging
 import threading
-import time
 from collections import defaultdict
-from collections.abc import Callable
 from uuid import UUID
 
 import pytest
@@ -21,7 +19,7 @@ from adapters.kafka.topics import ensure_topics
 from adapters.kafka.wire import PUBLISHED_STREAM_TYPES
 from domain.service_desk import ServiceDesk
 from tests.integration.kafka.conftest import DurableBroker
-from tests.integration.kafka.helpers import read_all
+from tests.integration.kafka.helpers import read_all, wait_for
 from tests.integration.kafka.stories import incident_lifecycle
 
 pytestmark = pytest.mark.kafka
@@ -59,14 +57,6 @@ def follow(sqlite_url: str, bootstrap: str, stop: threading.Event) -> threading.
     thread = threading.Thread(target=run, name="relay")
     thread.start()
     return thread
-
-
-def wait_for(condition: Callable[[], bool], *, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {seconds} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def write(desk: ServiceDesk, lifecycles: range) -> None:

@@ -1,7 +1,9 @@
 """The one wiring place: configuration (environment) -> a ready ServiceDesk on the right store."""
 
 import os
+import sqlite3
 from collections.abc import Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +18,7 @@ from projections.projection import Projection
 from projections.recurrence import RecurrencePatterns
 from projections.runner import DEFAULT_BATCH, ProjectionRunner
 from projections.sla_clocks import SlaClocks
-from projections.store import PostgresReadStore, ReadStore, SqliteReadStore
+from projections.store import PostgresReadStore, ReadStore, SqliteReadStore, use_wal
 from projections.timeline import Timeline
 
 if TYPE_CHECKING:  # the Kafka client, alert libraries and FastAPI load only when used
@@ -92,6 +94,10 @@ def store_environment(database_url: str) -> dict[str, str]:
 def open_service_desk(database_url: str, *, clock: Clock = system_clock) -> ServiceDesk:
     """A ServiceDesk on the given store; PostgreSQL tables are created once, under a lock."""
     env = store_environment(database_url)
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        # eventsourcing switches a new file to WAL without waiting for a concurrent switch.
+        with closing(sqlite3.connect(env["SQLITE_DBNAME"], timeout=30)) as connection:
+            use_wal(connection)
     if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
         return ServiceDesk(env, clock=clock)
     import psycopg

@@ -1,6 +1,7 @@
 """The read store: the same database as the event store, SQLite or PostgreSQL, one small API."""
 
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import count
@@ -36,6 +37,23 @@ class ReadStore(Protocol):
     def close(self) -> None: ...
 
 
+def use_wal(connection: sqlite3.Connection, *, timeout: float = 30.0) -> None:
+    """Put the file in WAL mode, waiting for other processes doing the same.
+
+    SQLite answers "database is locked" at once, without calling its busy handler, when
+    connections change the journal mode together, as processes starting on a new file do.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 class SqliteReadStore:
     """Read models in the event store's SQLite file (or in memory for tests)."""
 
@@ -45,7 +63,7 @@ class SqliteReadStore:
         self._connection = sqlite3.connect(path, isolation_level=None, timeout=30,
                                            check_same_thread=False)
         if path != ":memory:":
-            self._connection.execute("PRAGMA journal_mode=WAL")
+            use_wal(self._connection)
         self._connection.execute("PRAGMA synchronous=NORMAL")
         # Python's SQLite is built with secure_delete on: dropping a retired generation would
         # zero every freed page (0.3 s of a 4 s rebuild). Read models only repeat what the

@@ -158,6 +158,12 @@ class Projection(ABC):
     """CPU time per event in a rebuild, relative to the others (as benchmarks/projections.py
     measured it): a rebuild over several processes balances their shares by it."""
 
+    def replaces(self, version: int) -> bool:
+        """Whether an automatic refresh should rebuild a generation `version` built: only an
+        older one, so a process still running the old code during a deploy leaves the newer
+        generation serving instead of rebuilding it back."""
+        return version < self.version
+
     @abstractmethod
     def apply(self, batch: Sequence[Envelope], tables: dict[str, Rows],
               dialect: Dialect) -> None:

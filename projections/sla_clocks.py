@@ -78,6 +78,12 @@ class SlaClocks(Projection):
         """The configuration in force is part of the read model's identity: after it changes,
         `projections status` says a rebuild is needed."""
 
+    def replaces(self, version: int) -> bool:
+        """Older code, or this code under another SLA configuration (whose digest does not
+        say which is newer)."""
+        code = version // DIGEST_SPACE
+        return code < CODE_VERSION or (code == CODE_VERSION and version != self.version)
+
     def apply(self, batch: Sequence[Envelope], tables: dict[str, Rows],
               dialect: Dialect) -> None:
         rows = tables["sla_clocks"]

@@ -40,7 +40,12 @@ def run(
         "problem_candidates is on); 0: this server runs none.")] = RECURRENCE_EVERY_S,
 ) -> None:
     """Serve the HTTP API until SIGTERM (docs/http.md); /health answers without a token."""
-    from adapters.http.jobs import alert_intake_job, recurrence_jobs, sla_monitor_jobs
+    from adapters.http.jobs import (
+        alert_intake_job,
+        read_model_upgrade_job,
+        recurrence_jobs,
+        sla_monitor_jobs,
+    )
     from adapters.http.server import PeriodicJob, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -48,6 +53,7 @@ def run(
     api = open_api(settings.database_url, config=settings.config(), admin=admin_token(),
                    renew_admin_token=new_admin_token)
     jobs = [PeriodicJob("projections", PROJECTION_POLL_S, api.reads.catch_up),
+            read_model_upgrade_job(api),
             PeriodicJob("idempotency-purge", PURGE_EVERY_S, api.idempotency.purge),
             *sla_monitor_jobs(api, every=sla_interval),
             *recurrence_jobs(api, every=recurrence_interval),

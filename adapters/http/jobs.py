@@ -1,4 +1,5 @@
-"""The policies `tandem serve` runs beside the API: SLA monitor, recurrence, alert intake flush.
+"""The policies `tandem serve` runs beside the API: read-model upgrade, SLA monitor, recurrence,
+alert intake flush.
 
 Each is a PeriodicJob; the server's job loop logs and counts a failing run and tries again on
 the next turn. Their effects are counted in the API's metrics.
@@ -10,28 +11,41 @@ from adapters.http.app import Api
 from adapters.http.server import PeriodicJob
 from adapters.recurrence_policy import RecurrencePolicy
 from adapters.sla_monitor import SlaMonitor
+from projections.sla_clocks import SlaClocks
 
 log = logging.getLogger("tandem.jobs")
 INTAKE_TICK_S = 1.0
 """How often the alert intake checks whether its flush interval is up."""
+UPGRADE_RETRY_S = 5.0
+"""How soon a failed read-model upgrade (say, the database away) is tried again."""
+
+
+def read_model_upgrade_job(api: Api) -> PeriodicJob:
+    """Once at start: rebuild the read models an older version (or another SLA configuration)
+    built, while the API serves the old tables; retried until it succeeds."""
+
+    def run() -> None:
+        rebuilt = api.reads.upgrade()
+        if rebuilt:
+            log.info("read models rebuilt for this version: %s", ", ".join(rebuilt))
+
+    return PeriodicJob("read-model-upgrade", UPGRADE_RETRY_S, run, once=True)
 
 
 def sla_monitor_jobs(api: Api, *, every: float) -> list[PeriodicJob]:
-    """One monitor pass per turn, against the read models caught up (those another version
-    built, or the clocks after an `[sla]` change, rebuilt first): records warnings and breaches,
-    escalates breaches. `every` 0: off.
-
-    The runner is held only to refresh the clocks; the pass reads them through this thread's
-    own connection, so API reads are not kept waiting while it writes a long backlog."""
+    """One monitor pass per turn against the clocks caught up: records warnings and breaches,
+    escalates breaches. `every` 0: off. While this version's clocks are not serving yet (the
+    upgrade job is building them), a pass would read clocks another version or configuration
+    computed: it waits."""
     if not every:
         return []
     rules = api.app.state.sla_rules
 
     def run() -> None:
-        with api.reads.runner_alone() as runner:
-            rebuilt = runner.refresh()
-        if rebuilt:
-            log.info("read models rebuilt for this version: %s", ", ".join(rebuilt))
+        api.reads.catch_up()
+        if not api.reads.is_current(SlaClocks.name):
+            log.info("SLA monitor waits for this version's SLA clocks")
+            return
         recorded = SlaMonitor(api.desk, api.reads.store(), rules).tick(api.desk.clock())
         for item in recorded:
             log.info("%s", item.line())

@@ -6,8 +6,7 @@ runner catches it up first, under the same lock. Reads use one connection per th
 """
 
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from projections import registry
 from projections.runner import NotificationLog, ProjectionRunner
@@ -43,13 +42,27 @@ class ReadModels:
         self.catch_up()
         return self.store()
 
-    @contextmanager
-    def runner_alone(self) -> Iterator[ProjectionRunner]:
-        """The runner and its store for this thread alone (the SLA monitor rebuilds and reads
-        its clocks with it); reads that need a catch-up wait meanwhile."""
+    def upgrade(self) -> list[str]:
+        """Rebuild the read models an older version built (see `ProjectionRunner.refresh`) on
+        a runner and connection of its own: the API keeps serving the old tables meanwhile.
+        Returns the rebuilt names."""
+        builder = ProjectionRunner(log=self.runner.log, decode=self.runner.decode,
+                                   store=self._open_store(),
+                                   projections=list(self.runner.projections.values()),
+                                   batch_size=self.runner.batch_size, owner=self.runner.owner)
+        try:
+            rebuilt = builder.refresh()
+        finally:
+            builder.store.close()
         with self._lock:
-            yield self.runner
-            self._caught_up_to = 0  # it may have rebuilt: the next read checks again
+            self._caught_up_to = 0  # the next read catches the new generations up
+        return rebuilt
+
+    def is_current(self, name: str) -> bool:
+        """Whether this code's version of the projection serves (not another's, not yet)."""
+        with self.store().reading() as cursor:
+            serving = registry.serving(cursor, name)
+        return serving is not None and serving.version == self.runner.projections[name].version
 
     def store(self) -> ReadStore:
         """This thread's read store, as the runner left it."""

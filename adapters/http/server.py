@@ -26,6 +26,8 @@ class PeriodicJob:
     run: Callable[[], object]
     stop: Callable[[], object] = lambda: None
     """Called once after the last run (flush, close)."""
+    once: bool = False
+    """Stop after the first run that succeeds (a start-up task retried every `every` s)."""
 
 
 class Jobs:
@@ -61,6 +63,9 @@ class Jobs:
             except Exception:  # a job's main loop: log, then retry on its next turn
                 log.exception("job %s failed; retrying in %.1f s", job.name, job.every)
                 self._failed(job.name)
+            else:
+                if job.once:
+                    break
             self._stopping.wait(job.every)
         try:
             job.stop()

@@ -426,3 +426,9 @@ def test_refresh_rebuilds_only_what_another_version_built_and_catches_everything
     assert not any(row["rebuild_needed"] for row in upgraded.status())
     assert serving_rows(store) == built_from_zero(desk, tmp_path)
     assert upgraded.refresh() == []
+
+    # A process still running the old code (a deploy in progress) leaves the newer one serving.
+    old_code = ProjectionRunner(log=desk.recorder, decode=desk.mapper.to_domain_event,
+                                store=read_stores(), projections=all_projections())
+    assert old_code.refresh() == []
+    assert {name: generation for name, generation, _, _, _ in generations(store)} == after

@@ -1,7 +1,9 @@
 """`tandem serve` runs the policies: the SLA monitor records a breach, the recurrence policy
 opens a problem, SIGTERM flushes the alert intake."""
 
+import sqlite3
 import time
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -68,3 +70,40 @@ def test_serve_records_an_sla_breach_raises_a_recurring_problem_and_flushes_aler
                                                           "accumulated"]
     incident = Cli(tmp_path, database_url).incident(alerts[0]["alerts"][0]["incident"])
     assert incident["alert_occurrences"] == 3
+
+
+def _timeline_generations(database: Path) -> list[tuple[int, int, str]]:
+    with closing(sqlite3.connect(database)) as connection:
+        return connection.execute(
+            "SELECT generation, version, state FROM projection_generations "
+            "WHERE name = 'timeline' ORDER BY generation").fetchall()
+
+
+def test_serve_rebuilds_what_an_older_version_built_even_without_the_sla_monitor(
+        tmp_path: Path) -> None:
+    database = tmp_path / "upgraded.db"
+    database_url = f"sqlite:///{database}"
+    cli = Cli(tmp_path, database_url)
+    number = cli.open_incident("--title", "VPN down", "--service", "network")
+    cli.ok("incident", "assign", number, "--group", "network")
+    cli.ok("incident", "list")  # builds the read models
+    [(generation, version, _)] = _timeline_generations(database)
+    with closing(sqlite3.connect(database)) as connection, connection:
+        connection.execute("UPDATE projection_generations SET version = version - 1 "
+                           "WHERE name = 'timeline'")  # as the previous release left it
+    env = {**base_environment(database_url), "TANDEM_ADMIN_TOKEN": TOKEN}
+    env.pop("TANDEM_KAFKA_BOOTSTRAP", None)
+
+    served = Served(tmp_path, env, "--sla-interval", "0", "--recurrence-interval", "0")
+    try:
+        deadline = time.monotonic() + POLL_TIMEOUT_S
+        while _timeline_generations(database) != [(generation + 1, version, "serving")]:
+            assert time.monotonic() < deadline, _timeline_generations(database)
+            time.sleep(0.1)
+        history = httpx.get(f"{served.url}/incidents/{number}/history", headers=BEARER)
+    finally:
+        code, _ = served.stop()
+
+    assert code == 0
+    assert [event["type"] for event in history.json()] == ["IncidentOpened",
+                                                           "IncidentAssigned"]

@@ -15,7 +15,6 @@ Per store (SQLite, PostgreSQL), each on its own empty store:
 it after the others.
 """
 
-import argparse
 import contextlib
 import time
 from collections.abc import Sequence
@@ -29,7 +28,8 @@ from adapters.alerts.generic import parse_generic
 from adapters.alerts.intake import AlertIntake
 from adapters.alerts.settings import AlertSettings
 from adapters.bootstrap import open_service_desk
-from benchmarks.service_desk import STORES, TABLE_WIDTH, fresh_store, load_note, selected_stores
+from benchmarks.options import benchmark_parser, known_arguments, titled_console
+from benchmarks.service_desk import fresh_store, selected_stores
 
 ALERTS, KEYS, NOTES = 20_000, 1_000, 2_000
 QUICK = (2_000, 100, 200)
@@ -112,18 +112,14 @@ def report(figures: Sequence[Figures], console: Console) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.alerts", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK[0]:,} alerts over {QUICK[1]} keys")
-    parser.add_argument("--only", choices=STORES, help="benchmark one store only")
-    parser.add_argument("--profile", action="store_true", help=argparse.SUPPRESS)
-    arguments, _ = parser.parse_known_args(argv)
+    parser = benchmark_parser("benchmarks.alerts", __doc__,
+                              quick=f"{QUICK[0]:,} alerts over {QUICK[1]} keys",
+                              hidden_profile=True)
+    arguments = known_arguments(parser, argv)
     if arguments.profile:
         return 0  # `--profile` profiles the ServiceDesk benchmark only
     alerts, keys, notes = QUICK if arguments.quick else (ALERTS, KEYS, NOTES)
-    console = Console(width=TABLE_WIDTH, soft_wrap=True)
-    console.print(f"Alert intake benchmark; {load_note()}.", highlight=False)
+    console = titled_console("Alert intake benchmark")
     figures = [measure(store, alerts=alerts, keys=keys, notes=notes)
                for store in selected_stores(arguments.only, console)]
     if figures:

@@ -15,7 +15,6 @@ Per store (SQLite, PostgreSQL):
 after the ServiceDesk benchmark.
 """
 
-import argparse
 import random
 import resource
 import time
@@ -30,13 +29,8 @@ from rich.table import Table
 from adapters.audit.history import state_as_of
 from adapters.audit.verify import verify_store
 from adapters.bootstrap import open_service_desk
-from benchmarks.service_desk import (
-    STORES,
-    TABLE_WIDTH,
-    fresh_store,
-    load_note,
-    selected_stores,
-)
+from benchmarks.options import benchmark_parser, known_arguments, titled_console
+from benchmarks.service_desk import fresh_store, selected_stores
 from domain.aggregate import Stamp
 from domain.incident import Channel, Incident, ResolutionCode
 from domain.numbering import INCIDENT_PREFIX, PROBLEM_PREFIX, NumberSequence
@@ -242,18 +236,13 @@ def report(figures: Sequence[StoreFigures], console: Console) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.audit", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK_LOG_EVENTS:,} events and {QUICK_SAMPLES} samples")
-    parser.add_argument("--only", choices=STORES, help="benchmark one store only")
-    parser.add_argument("--profile", action="store_true", help=argparse.SUPPRESS)
-    # Run from `python -m benchmarks`, the ServiceDesk benchmark's own options pass by.
-    arguments, _ = parser.parse_known_args(argv)
+    parser = benchmark_parser("benchmarks.audit", __doc__,
+                              quick=f"{QUICK_LOG_EVENTS:,} events and {QUICK_SAMPLES} samples",
+                              hidden_profile=True)
+    arguments = known_arguments(parser, argv)
     if arguments.profile:
         return 0  # `--profile` profiles the ServiceDesk benchmark only
-    console = Console(width=TABLE_WIDTH, soft_wrap=True)
-    console.print(f"Audit benchmark; {load_note()}.", highlight=False)
+    console = titled_console("Audit benchmark")
     figures = []
     for store in selected_stores(arguments.only, console):
         figures.append(measure(

@@ -16,7 +16,6 @@ in-process rate: what HTTP, JSON, auth and the server cost on top of the work it
 `python -m benchmarks.http [--quick] [--requests N]`.
 """
 
-import argparse
 import os
 import socket
 import statistics
@@ -30,6 +29,7 @@ from pathlib import Path
 import httpx
 
 from adapters.bootstrap import open_read_store, open_service_desk, projection_runner
+from benchmarks.options import benchmark_parser, known_arguments
 from benchmarks.projections import GROUPS, LogBuilder
 from projections import pages, queries
 
@@ -91,12 +91,10 @@ def serve(database_url: str, directory: str) -> tuple[subprocess.Popen[bytes], s
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.http", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK_INCIDENTS:,} incidents and {QUICK_REQUESTS} requests")
+    parser = benchmark_parser("benchmarks.http", __doc__, only=False,
+                              quick=f"{QUICK_INCIDENTS:,} incidents and {QUICK_REQUESTS} requests")
     parser.add_argument("--requests", type=int, default=None, help="requests per operation")
-    arguments, _ = parser.parse_known_args(argv)
+    arguments = known_arguments(parser, argv)
     size = QUICK_INCIDENTS if arguments.quick else INCIDENTS
     count = arguments.requests or (QUICK_REQUESTS if arguments.quick else REQUESTS)
     with tempfile.TemporaryDirectory() as directory:

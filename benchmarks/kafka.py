@@ -23,7 +23,6 @@ event, the time from its `occurred_at` to its handler call. `python -m benchmark
 [--quick]`.
 """
 
-import argparse
 import os
 import shutil
 import socket
@@ -46,6 +45,7 @@ from adapters.kafka.events import Event
 from adapters.kafka.relay import KeyPartitions
 from adapters.kafka.topics import ensure_topics
 from adapters.kafka.wire import PUBLISHED_STREAM_TYPES, WireRecord, to_wire
+from benchmarks.options import benchmark_parser, known_arguments
 from domain.service_desk import ServiceDesk
 
 LIFECYCLES, QUICK_LIFECYCLES = 4_000, 600
@@ -211,11 +211,10 @@ def latency(directory: str, bootstrap: str, lifecycles: int) -> list[float]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.kafka", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK_LIFECYCLES * 5:,} events instead of {LIFECYCLES * 5:,}")
-    arguments, _ = parser.parse_known_args(argv)
+    parser = benchmark_parser(
+        "benchmarks.kafka", __doc__, only=False,
+        quick=f"{QUICK_LIFECYCLES * 5:,} events instead of {LIFECYCLES * 5:,}")
+    arguments = known_arguments(parser, argv)
     try:
         broker, bootstrap = start_broker()
     except ImportError:

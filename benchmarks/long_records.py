@@ -13,7 +13,6 @@ falls in the warm-up.
 runs it after the ServiceDesk benchmark.
 """
 
-import argparse
 import statistics
 import time
 from collections.abc import Sequence
@@ -24,7 +23,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from adapters.bootstrap import open_service_desk
-from benchmarks.service_desk import STORES, TABLE_WIDTH, fresh_store, load_note, selected_stores
+from benchmarks.options import benchmark_parser, known_arguments, titled_console
+from benchmarks.service_desk import fresh_store, selected_stores
 from domain.service_desk import ServiceDesk
 
 LONG_EVENTS = 2_000
@@ -115,17 +115,12 @@ def report(results: Sequence[Figures], console: Console) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.long_records",
-                                     description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK_COMMANDS} notes each")
-    parser.add_argument("--only", choices=STORES, help="benchmark one store only")
-    parser.add_argument("--profile", action="store_true", help=argparse.SUPPRESS)
-    arguments, _ = parser.parse_known_args(argv)
+    parser = benchmark_parser("benchmarks.long_records", __doc__,
+                              quick=f"{QUICK_COMMANDS} notes each", hidden_profile=True)
+    arguments = known_arguments(parser, argv)
     if arguments.profile:
         return 0  # `--profile` profiles the ServiceDesk benchmark only
-    console = Console(width=TABLE_WIDTH, soft_wrap=True)
-    console.print(f"Long-record benchmark; {load_note()}.", highlight=False)
+    console = titled_console("Long-record benchmark")
     commands = QUICK_COMMANDS if arguments.quick else COMMANDS
     results = [measure(store, commands) for store in selected_stores(arguments.only, console)]
     if results:

@@ -32,7 +32,6 @@ import cProfile
 import io
 import json
 import os
-import platform
 import pstats
 import resource
 import statistics
@@ -42,7 +41,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -66,13 +64,14 @@ from adapters.bootstrap import (
     store_environment,
 )
 from adapters.rebuild_workers import rebuild_in_workers
-from benchmarks.service_desk import (
-    STORES,
-    TABLE_WIDTH,
-    fresh_store,
+from benchmarks.options import (
+    benchmark_parser,
+    known_arguments,
     load_note,
-    selected_stores,
+    titled_console,
+    versions,
 )
+from benchmarks.service_desk import fresh_store, selected_stores
 from domain.aggregate import Stamp
 from domain.audit_chain import format_timestamp
 from domain.incident import Channel, EscalationKind, HoldReason, Incident, ResolutionCode
@@ -783,12 +782,9 @@ def verdicts(results: Sequence[StoreResult]) -> list[str]:
 
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.projections", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK_EVENTS:,} events, {QUICK_LIBRARY_EVENTS:,} for the library "
-                             "runner, one round: a smoke run")
-    parser.add_argument("--only", choices=STORES, help="benchmark one store only")
+    parser = benchmark_parser("benchmarks.projections", __doc__,
+                              quick=f"{QUICK_EVENTS:,} events, {QUICK_LIBRARY_EVENTS:,} for the "
+                                    "library runner, one round: a smoke run")
     parser.add_argument("--events", type=int, metavar="N",
                         help=f"events in the full log ({DEFAULT_EVENTS:,}); half of it is timed "
                              "too, for the memory comparison")
@@ -797,8 +793,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
                              f"({ROUNDS}; 1 with --quick)")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile the rebuild instead of timing")
-    # `python -m benchmarks` passes its whole command line to every benchmark in the suite.
-    arguments, _ = parser.parse_known_args(argv)
+    arguments = known_arguments(parser, argv)
     if arguments.events is not None and arguments.events < 2:
         parser.error("--events must be at least 2")
     if arguments.rounds is not None and arguments.rounds < 1:
@@ -808,15 +803,12 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parse_arguments(argv)
-    console = Console(width=TABLE_WIDTH, soft_wrap=True)
     events = arguments.events or (QUICK_EVENTS if arguments.quick else DEFAULT_EVENTS)
     library_events = QUICK_LIBRARY_EVENTS if arguments.quick else LIBRARY_EVENTS
     rounds = arguments.rounds or (1 if arguments.quick else ROUNDS)
-    console.print(
-        f"Python {platform.python_version()}, eventsourcing {version('eventsourcing')}, "
-        f"{platform.machine()}; projections: log of {events:,} events (timed at half and at "
-        f"full size), batches of {DEFAULT_BATCH:,}, {rounds} interleaved round(s) at the full "
-        f"size; {load_note()}.", highlight=False)
+    console = titled_console(
+        f"{versions()}; projections: log of {events:,} events (timed at half and at full "
+        f"size), batches of {DEFAULT_BATCH:,}, {rounds} interleaved round(s) at the full size")
     results: list[StoreResult] = []
     for store in selected_stores(arguments.only, console):
         if arguments.profile:

@@ -24,7 +24,6 @@ Measured, each the median of several calls at `now`, with the default thresholds
 `python -m benchmarks` runs it after the others.
 """
 
-import argparse
 import contextlib
 import random
 import statistics
@@ -35,13 +34,13 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
 from adapters.alerts.settings import RecurrenceSettings
 from adapters.bootstrap import open_read_store, open_service_desk
 from adapters.recurrence_policy import RecurrencePolicy, thresholds_of
-from benchmarks.service_desk import TABLE_WIDTH, fresh_store, load_note, selected_stores
+from benchmarks.options import benchmark_parser, known_arguments, load_note, titled_console
+from benchmarks.service_desk import fresh_store, selected_stores
 from domain.audit_chain import format_timestamp
 from projections import registry
 from projections.patterns import candidates, crossed, horizon, patterns
@@ -144,21 +143,15 @@ def measure(store: str, incidents: int) -> tuple[str, ...]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.recurrence", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK_SIZES[0]:,} incidents only")
-    parser.add_argument("--only", choices=("sqlite", "postgres"),
-                        help="benchmark one store only")
+    parser = benchmark_parser("benchmarks.recurrence", __doc__,
+                              quick=f"{QUICK_SIZES[0]:,} incidents only", hidden_profile=True)
     parser.add_argument("--incidents", type=int, nargs="+", metavar="N",
                         help="history sizes to measure")
-    parser.add_argument("--profile", action="store_true", help=argparse.SUPPRESS)
-    arguments, _ = parser.parse_known_args(argv)  # `python -m benchmarks` passes everything
+    arguments = known_arguments(parser, argv)
     if arguments.profile:
         return 0  # `--profile` profiles the ServiceDesk benchmark only
     sizes = arguments.incidents or (QUICK_SIZES if arguments.quick else SIZES)
-    console = Console(width=TABLE_WIDTH, soft_wrap=True)
-    console.print(f"Recurrence read benchmark; {load_note()}.", highlight=False)
+    console = titled_console("Recurrence read benchmark")
     table = Table(title=f"Recurrence reads at {NOW:%Y-%m-%d %H:%M} UTC over a year of "
                         f"incidents (median of {CALLS} calls)")
     for column in ("store", "incidents", "last 7 d", "patterns", "open PRB", "patterns() ms",

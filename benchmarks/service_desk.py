@@ -24,8 +24,6 @@ import argparse
 import contextlib
 import cProfile
 import io
-import os
-import platform
 import pstats
 import shutil
 import statistics
@@ -34,7 +32,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from pathlib import Path
 from typing import Protocol
 from uuid import UUID
@@ -47,10 +44,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from adapters.bootstrap import open_service_desk, store_environment
+from benchmarks.options import STORES, benchmark_parser, load_note, titled_console, versions
 from domain.service_desk import ServiceDesk
 
 POSTGRES_DSN = "postgresql://postgres@127.0.0.1:5432/test"
-STORES = ("sqlite", "postgres")
 COMMANDS_PER_LIFECYCLE = 5
 TARGET_RATIO = 0.8
 DEFAULT_LIFECYCLES = {"sqlite": 1000, "postgres": 400}
@@ -58,8 +55,6 @@ DEFAULT_LIFECYCLES = {"sqlite": 1000, "postgres": 400}
 QUICK_LIFECYCLES = 20
 ROUNDS = 10
 WARMUP_LIFECYCLES = 10
-TABLE_WIDTH = 120
-"""Fixed, so that the table keeps one row per line also when printed to a pipe or a log."""
 
 
 class Counter(Aggregate):
@@ -333,11 +328,8 @@ def verdicts(results: Sequence[StoreResult]) -> list[str]:
 
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK_LIFECYCLES} lifecycles per workload, a smoke run")
-    parser.add_argument("--only", choices=STORES, help="benchmark one store only")
+    parser = benchmark_parser("benchmarks", __doc__,
+                              quick=f"{QUICK_LIFECYCLES} lifecycles per workload, a smoke run")
     parser.add_argument("--lifecycles", type=int, metavar="N",
                         help="lifecycles (of 5 commands) per workload; overrides the default")
     parser.add_argument("--rounds", type=int, default=ROUNDS,
@@ -352,22 +344,12 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return arguments
 
 
-def load_note() -> str:
-    """The machine's load, since other work on it slows every rate and blurs the ratios."""
-    cores = os.cpu_count() or 1
-    load = os.getloadavg()[0]
-    note = f"load average {load:.2f} on {cores} cores"
-    return note + (" (busy: expect noisy rates)" if load > cores / 2 else "")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parse_arguments(argv)
-    console = Console(width=TABLE_WIDTH, soft_wrap=True)
-    console.print(
-        f"Python {platform.python_version()}, eventsourcing {version('eventsourcing')}, "
-        f"{platform.machine()}; {COMMANDS_PER_LIFECYCLE} commands (saves) per lifecycle, "
+    console = titled_console(
+        f"{versions()}; {COMMANDS_PER_LIFECYCLE} commands (saves) per lifecycle, "
         f"{WARMUP_LIFECYCLES} warm-up lifecycles per workload, "
-        f"{arguments.rounds} interleaved rounds; {load_note()}.", highlight=False)
+        f"{arguments.rounds} interleaved rounds")
     results: list[StoreResult] = []
     for store in selected_stores(arguments.only, console):
         lifecycles = arguments.lifecycles or (

@@ -22,12 +22,10 @@ and computes the threshold's instant).
 
 import argparse
 import contextlib
-import platform
 import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from importlib.metadata import version
 from uuid import uuid4
 
 from rich.console import Console
@@ -36,7 +34,14 @@ from rich.table import Table
 from adapters.bootstrap import open_read_store, open_service_desk, projection_runner
 from adapters.config import TandemConfig
 from adapters.sla_monitor import SlaMonitor
-from benchmarks.service_desk import TABLE_WIDTH, fresh_store, load_note, selected_stores
+from benchmarks.options import (
+    benchmark_parser,
+    known_arguments,
+    load_note,
+    titled_console,
+    versions,
+)
+from benchmarks.service_desk import fresh_store, selected_stores
 from domain.aggregate import Stamp
 from domain.incident import Channel, Incident
 from domain.numbering import INCIDENT_PREFIX, NumberSequence
@@ -130,25 +135,18 @@ def measure(store: str, incidents: int, console: Console) -> list[tuple[str, ...
 
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.sla", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK_INCIDENTS:,} incidents instead of {DEFAULT_INCIDENTS:,}")
-    parser.add_argument("--only", choices=("sqlite", "postgres"),
-                        help="benchmark one store only")
+    parser = benchmark_parser(
+        "benchmarks.sla", __doc__,
+        quick=f"{QUICK_INCIDENTS:,} incidents instead of {DEFAULT_INCIDENTS:,}")
     parser.add_argument("--incidents", type=int, metavar="N", help="open incidents to watch")
-    arguments, _ = parser.parse_known_args(argv)  # `python -m benchmarks` passes everything
-    return arguments
+    return known_arguments(parser, argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     incidents = arguments.incidents or (QUICK_INCIDENTS if arguments.quick
                                         else DEFAULT_INCIDENTS)
-    console = Console(width=TABLE_WIDTH, soft_wrap=True)
-    console.print(f"Python {platform.python_version()}, eventsourcing "
-                  f"{version('eventsourcing')}, {platform.machine()}; SLA monitor over "
-                  f"{incidents:,} open incidents; {load_note()}.", highlight=False)
+    console = titled_console(f"{versions()}; SLA monitor over {incidents:,} open incidents")
     table = Table(title=f"tandem sla tick over {incidents:,} open incidents "
                         "(2 clocks each)")
     for column in ("store", "pass", "recorded", "seconds", "rate", "recording", "x command"):

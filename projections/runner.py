@@ -71,23 +71,19 @@ class ProjectionRunner:
             done += step
         return done
 
-    def refresh(self) -> list[str]:
+    def rebuild_outdated(self) -> list[str]:
         """Rebuild the projections whose serving tables an older version built (after an
-        upgrade, or an SLA configuration change), then catch every projection up; returns the
-        rebuilt names. Readers keep the old tables until the switch; a newer version's tables
-        are left serving (see `Projection.replaces`)."""
-        outdated = self.outdated()
+        upgrade, or an SLA configuration change); returns their names. Readers keep the old
+        tables until the switch; a newer version's tables are left serving (a process still on
+        the previous release during a deploy must not rebuild them back: `Projection.replaces`).
+        """
+        with self.store.reading() as cursor:
+            outdated = [name for name, projection in self.projections.items()
+                        for serving in [registry.serving(cursor, name)]
+                        if serving is None or projection.replaces(serving.version)]
         if outdated:
             self.rebuild_all(outdated)
-        self.catch_up()
         return outdated
-
-    def outdated(self) -> list[str]:
-        """The projections `refresh` would rebuild."""
-        with self.store.reading() as cursor:
-            return [name for name, projection in self.projections.items()
-                    for serving in [registry.serving(cursor, name)]
-                    if serving is None or projection.replaces(serving.version)]
 
     def rebuild(self, name: str, *, progress: Progress | None = None) -> Generation:
         """Build the code's version into new tables while the old ones serve, then switch."""

@@ -61,9 +61,14 @@ class Session:
     def read_models(self) -> ReadStore:
         """The read models, caught up with every event stored so far (no server needed); one
         another version built is rebuilt first, and said so on stderr."""
-        for name in self.runner.refresh():
-            typer.echo(f"tandem: read model {name} rebuilt for this version", err=True)
+        self.upgrade_read_models()
+        self.runner.catch_up()
         return self.runner.store
+
+    def upgrade_read_models(self) -> None:
+        """Rebuild the read models an older version built, saying so on stderr."""
+        for name in self.runner.rebuild_outdated():
+            typer.echo(f"tandem: read model {name} rebuilt for this version", err=True)
 
 
 def session(ctx: typer.Context) -> Session:

@@ -57,12 +57,13 @@ def run(ctx: typer.Context,
         session_timeout: Annotated[float, typer.Option(
             min=1, help="Kafka: seconds without heartbeat before the group moves a "
                         "member's partitions to the others.")] = 10.0) -> None:
-    """Catch every projection up with the event store (and follow it with --follow), or
-    feed them from Kafka (--source kafka)."""
+    """Catch every projection up with the event store (and follow it with --follow), after
+    rebuilding those an older version built; or feed them from Kafka (--source kafka)."""
     if source is Source.KAFKA:
         _run_from_kafka(bootstrap=bootstrap, topic=topic, group=group, batch=batch,
                         session_timeout=session_timeout)
         return
+    session(ctx).upgrade_read_models()
     runner = session(ctx).runner
     applied = runner.catch_up()
     typer.echo(f"caught up: {applied} events read")

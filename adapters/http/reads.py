@@ -43,7 +43,7 @@ class ReadModels:
         return self.store()
 
     def upgrade(self) -> list[str]:
-        """Rebuild the read models an older version built (see `ProjectionRunner.refresh`) on
+        """Rebuild the read models an older version built (`ProjectionRunner.rebuild_outdated`) on
         a runner and connection of its own: the API keeps serving the old tables meanwhile.
         Returns the rebuilt names."""
         builder = ProjectionRunner(log=self.runner.log, decode=self.runner.decode,
@@ -51,7 +51,7 @@ class ReadModels:
                                    projections=list(self.runner.projections.values()),
                                    batch_size=self.runner.batch_size, owner=self.runner.owner)
         try:
-            rebuilt = builder.refresh()
+            rebuilt = builder.rebuild_outdated()
         finally:
             builder.store.close()
         with self._lock:

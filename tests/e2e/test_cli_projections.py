@@ -85,6 +85,28 @@ def test_status_shows_lag_until_run_catches_up(cli: Cli) -> None:
     assert cli.ok("projections", "run").out == "caught up: 0 events read\n"
 
 
+def test_run_first_rebuilds_what_an_older_version_built(cli: Cli) -> None:
+    _arrange(str(cli.database_url))
+    cli.ok("projections", "run")
+    store = open_read_store(str(cli.database_url))
+    try:
+        with store.transaction() as cursor:  # as the previous release left it
+            cursor.execute("UPDATE projection_generations SET version = version - 1 "
+                           "WHERE name = 'timeline'")
+    finally:
+        store.close()
+    assert _status(cli)["timeline"]["rebuild_needed"]
+
+    result = cli("projections", "run")
+
+    assert result.code == 0
+    assert result.err == "tandem: read model timeline rebuilt for this version\n"
+    assert result.out == "caught up: 0 events read\n"
+    after = _status(cli)
+    assert (after["timeline"]["generation"], after["timeline"]["rebuild_needed"]) == (2, False)
+    assert {name: row["lag"] for name, row in after.items()} == dict.fromkeys(NAMES, 0)
+
+
 # -- rebuild ---------------------------------------------------------------------------------
 
 

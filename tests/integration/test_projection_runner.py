@@ -407,7 +407,7 @@ def test_a_new_code_version_is_built_beside_the_old_one_which_serves_until_the_s
     assert serving_rows(reader) == built_from_zero(desk, tmp_path)
 
 
-def test_refresh_rebuilds_only_what_another_version_built_and_catches_everything_up(
+def test_only_what_an_older_version_built_is_rebuilt_and_then_caught_up(
         store_url: str, read_stores: Callable[[], ReadStore], clock: FakeClock,
         tmp_path: Path) -> None:
     desk, store = built(store_url, read_stores(), clock)
@@ -418,17 +418,18 @@ def test_refresh_rebuilds_only_what_another_version_built_and_catches_everything
         projections=[TimelineV2() if isinstance(p, Timeline) else p
                      for p in all_projections()])
 
-    assert upgraded.refresh() == ["timeline"]
+    assert upgraded.rebuild_outdated() == ["timeline"]
+    upgraded.catch_up()
 
     after = {name: generation for name, generation, _, _, _ in generations(store)}
     assert after == {**before, "timeline": before["timeline"] + 1}
     assert positions(store) == dict.fromkeys(NAMES, last_position(desk))
     assert not any(row["rebuild_needed"] for row in upgraded.status())
     assert serving_rows(store) == built_from_zero(desk, tmp_path)
-    assert upgraded.refresh() == []
+    assert upgraded.rebuild_outdated() == []
 
     # A process still running the old code (a deploy in progress) leaves the newer one serving.
     old_code = ProjectionRunner(log=desk.recorder, decode=desk.mapper.to_domain_event,
                                 store=read_stores(), projections=all_projections())
-    assert old_code.refresh() == []
+    assert old_code.rebuild_outdated() == []
     assert {name: generation for name, generation, _, _, _ in generations(store)} == after

@@ -3,6 +3,7 @@
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -49,9 +50,9 @@ def _postgres_answers() -> bool:
     return True
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh schema in the `test` database, dropped afterwards.
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """The URL of a fresh schema in the `test` database, dropped afterwards.
 
     Skipped only when no server answers and CI is unset; under CI a missing server fails.
     """
@@ -67,6 +68,12 @@ def postgres_url() -> Iterator[str]:
     finally:
         with psycopg.connect(POSTGRES_DSN, autocommit=True) as connection:
             connection.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -30,7 +31,7 @@ from projections import queries, registry
 from projections.projection import Envelope, Rows
 from projections.runner import ProjectionRunner
 from projections.store import Dialect, ReadStore
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, postgres_schema
 from tests.read_models import built_from_zero, serving_rows, table_names
 
 GROUPS = ("network", "storage", "apps")
@@ -267,45 +268,63 @@ def assert_rows_match_the_records(world: World, store: ReadStore) -> None:
 # -- the property ----------------------------------------------------------------------------
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow,
+                                                       HealthCheck.function_scoped_fixture]}
+
+
+@settings(max_examples=40, **SETTINGS)
 @given(data=st.data())
 def test_incremental_read_models_equal_a_build_from_zero(
         data: st.DataObject, tmp_path: Path) -> None:
     with tempfile.TemporaryDirectory(dir=tmp_path) as scratch:
         directory = Path(scratch)
-        url = f"sqlite:///{directory / 'tandem.db'}"
-        clock = FakeClock()
-        world = World(open_service_desk(url, clock=clock), clock, url, directory)
-        world.fresh_runner(data.draw(BATCH_SIZES, label="batch size"))
-        try:
-            for _ in range(data.draw(st.integers(1, 3), label="incidents to start with")):
-                commands(world)["open an incident"](data)
-            for _ in range(data.draw(st.integers(20, 60), label="steps")):
-                clock.advance(minutes=7)
-                available = commands(world)  # none left once every record is finished
-                if not available or data.draw(st.integers(0, 4), label="runner's turn?") == 4:
-                    step = data.draw(st.sampled_from(sorted(RUNNER_STEPS)), label="runner")
-                    RUNNER_STEPS[step](world, data)
-                else:
-                    label = data.draw(st.sampled_from(sorted(available)), label="command")
-                    available[label](data)
+        check_incremental_equals_from_zero(data, f"sqlite:///{directory / 'tandem.db'}",
+                                           directory)
 
-            runner = world.fresh_runner(data.draw(BATCH_SIZES, label="final batch size"))
-            runner.catch_up()
-            assert world.store is not None
-            last = world.desk.recorder.max_notification_id() or 0
-            assert {(row["name"], row["position"], row["lag"], row["rebuild_needed"])
-                    for row in runner.status()} == {
-                (projection.name, last, 0, False) for projection in all_projections()}
-            incremental = serving_rows(world.store)
-            assert incremental == built_from_zero(world.desk, directory)
-            assert_rows_match_the_records(world, world.store)
 
-            for name in runner.projections:
-                runner.rebuild(name)
-            assert serving_rows(world.store) == incremental
-            assert table_names(world.store, prefix="rm_") == serving_physical_tables(world.store)
-        finally:
-            if world.store is not None:
-                world.store.close()
+@pytest.mark.postgres
+@settings(max_examples=15, **SETTINGS)
+@given(data=st.data())
+def test_incremental_read_models_equal_a_build_from_zero_on_postgresql(
+        data: st.DataObject, tmp_path: Path) -> None:
+    with tempfile.TemporaryDirectory(dir=tmp_path) as scratch, postgres_schema() as url:
+        check_incremental_equals_from_zero(data, url, Path(scratch))
+
+
+def check_incremental_equals_from_zero(data: st.DataObject, url: str, directory: Path) -> None:
+    """The property, on the store at `url` (`directory` takes the from-zero builds)."""
+    clock = FakeClock()
+    world = World(open_service_desk(url, clock=clock), clock, url, directory)
+    world.fresh_runner(data.draw(BATCH_SIZES, label="batch size"))
+    try:
+        for _ in range(data.draw(st.integers(1, 3), label="incidents to start with")):
+            commands(world)["open an incident"](data)
+        for _ in range(data.draw(st.integers(20, 60), label="steps")):
+            clock.advance(minutes=7)
+            available = commands(world)  # none left once every record is finished
+            if not available or data.draw(st.integers(0, 4), label="runner's turn?") == 4:
+                step = data.draw(st.sampled_from(sorted(RUNNER_STEPS)), label="runner")
+                RUNNER_STEPS[step](world, data)
+            else:
+                label = data.draw(st.sampled_from(sorted(available)), label="command")
+                available[label](data)
+
+        runner = world.fresh_runner(data.draw(BATCH_SIZES, label="final batch size"))
+        runner.catch_up()
+        assert world.store is not None
+        last = world.desk.recorder.max_notification_id() or 0
+        assert {(row["name"], row["position"], row["lag"], row["rebuild_needed"])
+                for row in runner.status()} == {
+            (projection.name, last, 0, False) for projection in all_projections()}
+        incremental = serving_rows(world.store)
+        assert incremental == built_from_zero(world.desk, directory)
+        assert_rows_match_the_records(world, world.store)
+
+        for name in runner.projections:
+            runner.rebuild(name)
+        assert serving_rows(world.store) == incremental
+        assert table_names(world.store, prefix="rm_") == serving_physical_tables(world.store)
+    finally:
+        if world.store is not None:
+            world.store.close()
+        world.desk.close()

@@ -30,29 +30,35 @@ class RebuildFailed(RuntimeError):
 def rebuild_in_workers(runner: ProjectionRunner, database_url: str, names: Sequence[str], *,
                        workers: int, progress: Progress | None = None) -> list[Generation]:
     """`runner.rebuild_all(names)`, with the projections' work shared by up to `workers`
-    processes (one share is built here, in this process, when there is a single one)."""
-    building = runner.start_rebuild(names)
-    shares = balanced_shares([runner.projections[g.name] for g in building], workers)
-    if len(shares) <= 1:
-        return runner.switch(runner.build(building, progress=progress))
-    numbers = {g.name: g.generation for g in building}
-    # fork: a worker starts at once with the modules loaded (spawn would import them again,
-    # most of a second); it opens its own connections and never touches the inherited ones.
-    context = multiprocessing.get_context("fork")
-    processes = [context.Process(target=_build_share, name=f"rebuild-{index}",
-                                 args=(database_url, [(p.name, numbers[p.name]) for p in share],
-                                       os.getpid()))
-                 for index, share in enumerate(shares)]
-    for process in processes:
-        process.start()
-    try:
-        _wait(processes, runner, building, progress)
-    finally:
+    processes (one share is built here, in this process, when there is a single one).
+
+    This process holds the store's rebuild lock throughout (RebuildInProgress if another does).
+    """
+    with runner.rebuilding():
+        building = runner.start_rebuild(names)
+        shares = balanced_shares([runner.projections[g.name] for g in building], workers)
+        if len(shares) <= 1:
+            return runner.switch(runner.build(building, progress=progress))
+        numbers = {g.name: g.generation for g in building}
+        # fork: a worker starts at once with the modules loaded (spawn would import them
+        # again, most of a second); it opens its own connections and never touches the
+        # inherited ones.
+        context = multiprocessing.get_context("fork")
+        processes = [context.Process(target=_build_share, name=f"rebuild-{index}",
+                                     args=(database_url,
+                                           [(p.name, numbers[p.name]) for p in share],
+                                           os.getpid()))
+                     for index, share in enumerate(shares)]
         for process in processes:
-            if process.is_alive():
-                process.terminate()
-            process.join()
-    return runner.switch(_reloaded(runner, building))
+            process.start()
+        try:
+            _wait(processes, runner, building, progress)
+        finally:
+            for process in processes:
+                if process.is_alive():
+                    process.terminate()
+                process.join()
+        return runner.switch(_reloaded(runner, building))
 
 
 def balanced_shares(projections: Sequence[Projection], workers: int) -> list[list[Projection]]:

@@ -22,6 +22,10 @@ REBUILD_BATCH = 10_000
 """Rebuilds read in larger batches: fewer commits and registry queries; memory stays bounded."""
 
 
+class RebuildInProgress(RuntimeError):
+    """Another process holds the store's rebuild lock; nothing was started or dropped."""
+
+
 @dataclass(frozen=True)
 class Batch:
     """What one read of the log gave: the events some projection reads, and the position
@@ -76,13 +80,15 @@ class ProjectionRunner:
         upgrade, or an SLA configuration change); returns their names. Readers keep the old
         tables until the switch; a newer version's tables are left serving (a process still on
         the previous release during a deploy must not rebuild them back: `Projection.replaces`).
+
+        Raises RebuildInProgress while another process rebuilds this store's read models.
         """
-        with self.store.reading() as cursor:
-            outdated = [name for name, projection in self.projections.items()
-                        for serving in [registry.serving(cursor, name)]
-                        if serving is None or projection.replaces(serving.version)]
-        if outdated:
-            self.rebuild_all(outdated)
+        if not self._outdated():
+            return []
+        with self.rebuilding():
+            outdated = self._outdated()  # another process may have rebuilt them meanwhile
+            if outdated:
+                self.switch(self.build(self.start_rebuild(outdated)))
         return outdated
 
     def rebuild(self, name: str, *, progress: Progress | None = None) -> Generation:
@@ -94,9 +100,20 @@ class ProjectionRunner:
         """Rebuild several projections in one pass over the log; they switch together.
 
         Killed at any point, the old generations keep serving; the next rebuild first drops
-        what the killed one left.
+        what the killed one left. Raises RebuildInProgress while another process rebuilds.
         """
-        return self.switch(self.build(self.start_rebuild(names), progress=progress))
+        with self.rebuilding():
+            return self.switch(self.build(self.start_rebuild(names), progress=progress))
+
+    @contextmanager
+    def rebuilding(self) -> Iterator[None]:
+        """One rebuild at a time per store: `start_rebuild` drops the generations no one
+        serves, which would be another live rebuild's (two would undo each other forever)."""
+        with self.store.rebuild_lock() as held:
+            if not held:
+                raise RebuildInProgress("another process is rebuilding this store's read "
+                                        "models; the serving ones answer until it switches")
+            yield
 
     def start_rebuild(self, names: Sequence[str]) -> list[Generation]:
         """New, empty generations of the code's versions, after dropping earlier leftovers."""
@@ -184,6 +201,12 @@ class ProjectionRunner:
         if progress:
             progress(batch.last, self._last())
         return batch.read
+
+    def _outdated(self) -> list[str]:
+        with self.store.reading() as cursor:
+            return [name for name, projection in self.projections.items()
+                    for serving in [registry.serving(cursor, name)]
+                    if serving is None or projection.replaces(serving.version)]
 
     def _current(self, cursor: Cursor) -> dict[str, Generation]:
         """Serving generations built by this code's version (older ones wait for a rebuild)."""

@@ -1,5 +1,7 @@
 """The read store: the same database as the event store, SQLite or PostgreSQL, one small API."""
 
+import fcntl
+import os
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -34,6 +36,10 @@ class ReadStore(Protocol):
     def reading(self) -> Any:
         """Like `transaction`, for reads only: never waits for a runner's write lock."""
 
+    def rebuild_lock(self) -> Any:
+        """A context manager giving whether this process now holds the store's rebuild lock
+        (False: another holds it). Released on leaving, or when the holder dies."""
+
     def close(self) -> None: ...
 
 
@@ -60,6 +66,7 @@ class SqliteReadStore:
     dialect: Dialect = "sqlite"
 
     def __init__(self, path: str) -> None:
+        self._path = path
         self._connection = sqlite3.connect(path, isolation_level=None, timeout=30,
                                            check_same_thread=False)
         if path != ":memory:":
@@ -76,6 +83,24 @@ class SqliteReadStore:
     def reading(self) -> Any:
         # A deferred transaction reads a WAL snapshot without taking the write lock.
         return self._transaction("BEGIN")
+
+    @contextmanager
+    def rebuild_lock(self) -> Iterator[bool]:
+        # flock on a file beside the database: not held across SQLite's own write lock (a
+        # rebuild writes in short transactions), and the kernel drops it when its holder dies.
+        if self._path == ":memory:":
+            yield True
+            return
+        descriptor = os.open(f"{self._path}.rebuild-lock", os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(descriptor)
 
     @contextmanager
     def _transaction(self, begin: str) -> Iterator[Cursor]:
@@ -176,6 +201,20 @@ class PostgresReadStore:
 
     def reading(self) -> Any:
         return self.transaction()
+
+    @contextmanager
+    def rebuild_lock(self) -> Iterator[bool]:
+        # A session lock per schema (the two-key space, apart from the engine's other locks):
+        # it outlasts the rebuild's many transactions and ends with the connection.
+        key = "SELECT %s(31309, hashtext(current_schema()))"
+        held = self._connection.execute(key % "pg_try_advisory_lock").fetchone()
+        if not (held and held[0]):
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            self._connection.execute(key % "pg_advisory_unlock")
 
     def close(self) -> None:
         self._connection.close()

@@ -11,7 +11,7 @@ import typer
 from adapters.bootstrap import Settings, open_read_store, open_service_desk, projection_runner
 from adapters.config import TandemConfig
 from domain.service_desk import ServiceDesk
-from projections.runner import ProjectionRunner
+from projections.runner import ProjectionRunner, RebuildInProgress
 from projections.store import ReadStore
 
 if TYPE_CHECKING:
@@ -66,8 +66,14 @@ class Session:
         return self.runner.store
 
     def upgrade_read_models(self) -> None:
-        """Rebuild the read models an older version built, saying so on stderr."""
-        for name in self.runner.rebuild_outdated():
+        """Rebuild the read models an older version built, saying so on stderr (while another
+        process rebuilds them, the old ones answer)."""
+        try:
+            rebuilt = self.runner.rebuild_outdated()
+        except RebuildInProgress as busy:
+            typer.echo(f"tandem: {busy}", err=True)
+            return
+        for name in rebuilt:
             typer.echo(f"tandem: read model {name} rebuilt for this version", err=True)
 
 

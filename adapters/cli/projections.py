@@ -13,7 +13,7 @@ from adapters.bootstrap import KafkaSettings, Settings, kafka_projector, open_pr
 from adapters.cli.context import console, print_json, print_rows, session
 from adapters.kafka import PROJECTOR_BATCH
 from domain.errors import ValidationFailed
-from projections.runner import ProjectionRunner
+from projections.runner import ProjectionRunner, RebuildInProgress
 
 app = typer.Typer(help="Read models: status, catch-up, rebuild.", no_args_is_help=True)
 STATUS_COLUMNS = ["name", "code_version", "serving_version", "generation", "position", "lag",
@@ -146,6 +146,9 @@ def _rebuild(runner: ProjectionRunner, names: list[str], *, workers: int) -> Non
         except RebuildFailed as failed:
             typer.echo(f"tandem: rebuild failed: {failed}", err=True)
             raise typer.Exit(1) from None
+        except RebuildInProgress as busy:
+            typer.echo(f"tandem: refused: {busy}", err=True)
+            raise typer.Exit(2) from None
     elapsed = time.perf_counter() - started
     for generation in generations:
         typer.echo(f"{generation.name}: generation {generation.generation} "

@@ -11,23 +11,31 @@ from adapters.http.app import Api
 from adapters.http.server import PeriodicJob
 from adapters.recurrence_policy import RecurrencePolicy
 from adapters.sla_monitor import SlaMonitor
+from projections.runner import RebuildInProgress
 from projections.sla_clocks import SlaClocks
 
 log = logging.getLogger("tandem.jobs")
 INTAKE_TICK_S = 1.0
 """How often the alert intake checks whether its flush interval is up."""
 UPGRADE_RETRY_S = 5.0
-"""How soon a failed read-model upgrade (say, the database away) is tried again."""
+"""How soon a read-model upgrade that failed or found another process rebuilding is tried
+again."""
 
 
 def read_model_upgrade_job(api: Api) -> PeriodicJob:
     """Once at start: rebuild the read models an older version (or another SLA configuration)
-    built, while the API serves the old tables; retried until it succeeds."""
+    built, while the API serves the old tables; tried again until done (a failure, or another
+    process rebuilding)."""
 
-    def run() -> None:
-        rebuilt = api.reads.upgrade()
+    def run() -> bool:
+        try:
+            rebuilt = api.reads.upgrade()
+        except RebuildInProgress as busy:
+            log.info("%s; trying again in %.0f s", busy, UPGRADE_RETRY_S)
+            return False
         if rebuilt:
             log.info("read models rebuilt for this version: %s", ", ".join(rebuilt))
+        return True
 
     return PeriodicJob("read-model-upgrade", UPGRADE_RETRY_S, run, once=True)
 

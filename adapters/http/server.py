@@ -27,7 +27,8 @@ class PeriodicJob:
     stop: Callable[[], object] = lambda: None
     """Called once after the last run (flush, close)."""
     once: bool = False
-    """Stop after the first run that succeeds (a start-up task retried every `every` s)."""
+    """Stop after the first run that returns True (a start-up task, tried every `every` s
+    until then)."""
 
 
 class Jobs:
@@ -59,12 +60,12 @@ class Jobs:
     def _loop(self, job: PeriodicJob) -> None:
         while not self._stopping.is_set():
             try:
-                job.run()
+                done = job.run()
             except Exception:  # a job's main loop: log, then retry on its next turn
                 log.exception("job %s failed; retrying in %.1f s", job.name, job.every)
                 self._failed(job.name)
             else:
-                if job.once:
+                if job.once and done:
                     break
             self._stopping.wait(job.every)
         try:

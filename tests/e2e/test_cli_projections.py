@@ -1,6 +1,7 @@
 """`tandem projections status | run | rebuild` as an operator uses them (design sections 5, 9),
 including a rebuild killed with SIGKILL halfway through."""
 
+import json
 import signal
 import subprocess
 import time
@@ -108,6 +109,35 @@ def test_run_first_rebuilds_what_an_older_version_built(cli: Cli) -> None:
 
 
 # -- rebuild ---------------------------------------------------------------------------------
+
+
+def test_a_rebuild_while_another_process_rebuilds_is_refused_and_reads_use_the_old_tables(
+        cli: Cli) -> None:
+    url = str(cli.database_url)
+    numbers = _arrange(url)
+    cli.ok("projections", "run")
+    store = open_read_store(url)
+    try:
+        with store.transaction() as cursor:  # as the previous release left it
+            cursor.execute("UPDATE projection_generations SET version = version - 1 "
+                           "WHERE name = 'incidents'")
+        holder = projection_runner(open_service_desk(url), store)
+        with holder.rebuilding():
+            refused = cli("projections", "rebuild", "--all")
+            listed = cli("incident", "list", "--json")
+            status = _status(cli)
+    finally:
+        store.close()
+
+    assert (refused.code, refused.err) == (
+        2, "tandem: refused: another process is rebuilding this store's read models; the "
+           "serving ones answer until it switches\n")
+    assert {name: row["generation"] for name, row in status.items()} == dict.fromkeys(NAMES, 1)
+    assert listed.code == 0
+    assert listed.err == ("tandem: another process is rebuilding this store's read models; "
+                          "the serving ones answer until it switches\n")
+    assert sorted(row["number"] for row in json.loads(listed.out)) == sorted(numbers)
+    assert cli("incident", "list").err == "tandem: read model incidents rebuilt for this version\n"
 
 
 def test_rebuild_one_then_all_switches_generations_and_keeps_every_row(cli: Cli) -> None:

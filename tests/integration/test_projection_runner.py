@@ -23,7 +23,7 @@ from domain.numbering import NumberSequence
 from domain.service_desk import ServiceDesk
 from projections import queries, registry
 from projections.projection import Envelope, Projection, Rows
-from projections.runner import ProjectionRunner
+from projections.runner import ProjectionRunner, RebuildInProgress
 from projections.store import Dialect, ReadStore
 from projections.timeline import RECORD_EVENTS, Timeline
 from tests.conftest import FakeClock
@@ -433,3 +433,27 @@ def test_only_what_an_older_version_built_is_rebuilt_and_then_caught_up(
                                 store=read_stores(), projections=all_projections())
     assert old_code.rebuild_outdated() == []
     assert {name: generation for name, generation, _, _, _ in generations(store)} == after
+
+
+def test_one_rebuild_at_a_time_per_store_and_a_busy_one_changes_nothing(
+        store_url: str, read_stores: Callable[[], ReadStore], clock: FakeClock) -> None:
+    # Two rebuilds at once would each drop the generation the other is building (forever, in
+    # servers retrying their upgrade): the second is refused before it touches anything.
+    desk, store = built(store_url, read_stores(), clock)
+    busy_history(desk, clock, incidents=2)
+    upgraded = ProjectionRunner(
+        log=desk.recorder, decode=desk.mapper.to_domain_event, store=read_stores(),
+        projections=[TimelineV2() if isinstance(p, Timeline) else p
+                     for p in all_projections()])
+    elsewhere = projection_runner(desk, read_stores())  # another process's connection
+    before = generations(store)
+
+    with elsewhere.rebuilding():
+        for attempt in (lambda: upgraded.rebuild("incidents"), upgraded.rebuild_outdated):
+            with pytest.raises(RebuildInProgress, match="another process is rebuilding"):
+                attempt()
+        assert generations(store) == before
+
+    assert upgraded.rebuild_outdated() == ["timeline"]
+    with upgraded.rebuilding():  # released after each rebuild
+        pass

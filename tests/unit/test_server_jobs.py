@@ -43,19 +43,20 @@ def test_a_failing_stop_is_counted_and_the_other_jobs_still_stop() -> None:
     assert flushed.is_set()
 
 
-def test_a_once_job_is_retried_until_a_run_succeeds_then_runs_no_more() -> None:
+def test_a_once_job_is_tried_again_until_a_run_returns_true_then_runs_no_more() -> None:
     runs: list[int] = []
     failures: list[str] = []
     stopped = threading.Event()
 
-    def run() -> None:
+    def run() -> bool:
         runs.append(1)
         if len(runs) <= 2:
             raise RuntimeError("store away")
+        return len(runs) == 4  # the third run: not done yet (another process is at it)
 
     jobs = Jobs([PeriodicJob("upgrade", 0.01, run, stop=stopped.set, once=True)],
                 failed=failures.append)
     jobs.start()
     assert stopped.wait(WAIT_S)  # the loop ended by itself
     jobs.stop()
-    assert (len(runs), failures) == (3, ["upgrade", "upgrade"])
+    assert (len(runs), failures) == (4, ["upgrade", "upgrade"])

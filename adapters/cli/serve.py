@@ -38,6 +38,10 @@ def run(
     recurrence_interval: Annotated[float, typer.Option(
         min=0, help="Seconds between recurrence policy passes (when [recurrence] "
         "problem_candidates is on); 0: this server runs none.")] = RECURRENCE_EVERY_S,
+    relay: Annotated[bool, typer.Option(
+        "--relay/--no-relay", help="With TANDEM_KAFKA_BOOTSTRAP set: publish to Kafka from "
+        "this server, or leave that to a dedicated `tandem relay kafka` and only report its "
+        "lag on /metrics.")] = True,
 ) -> None:
     """Serve the HTTP API until SIGTERM (docs/http.md); /health answers without a token."""
     from adapters.http.jobs import (
@@ -58,7 +62,7 @@ def run(
             *sla_monitor_jobs(api, every=sla_interval),
             *recurrence_jobs(api, every=recurrence_interval),
             alert_intake_job(api),
-            *_relay_jobs(api, settings.database_url)]
+            *_relay_jobs(api, settings.database_url, publish=relay)]
     url = f"http://{host}:{port}"
     typer.echo(f"Tandem API on {url} (store {settings.database_url}); "
                f"docs: {url}/docs with a token")
@@ -74,21 +78,27 @@ def run(
     typer.echo("stopped")
 
 
-def _relay_jobs(api: "Api", database_url: str) -> list["PeriodicJob"]:
-    """The Kafka relay, when TANDEM_KAFKA_BOOTSTRAP is set; its lag goes to /metrics."""
+def _relay_jobs(api: "Api", database_url: str, *, publish: bool) -> list["PeriodicJob"]:
+    """The Kafka relay, when TANDEM_KAFKA_BOOTSTRAP is set; its lag goes to /metrics. Not
+    publishing, the server reports the lag of the dedicated relay (its stored position)."""
     from adapters.http.server import PeriodicJob
+    from adapters.kafka.positions import relay_lag
     from adapters.kafka.topics import ensure_topics
     from adapters.kafka.wire import dead_letter_topic
 
     kafka = relay_settings()
     if kafka is None:
         return []
+    if not publish:
+        api.metrics.watch_relay(
+            lambda: relay_lag(api.reads.store(), api.reads.log, topic=kafka.topic).lag)
+        return []
     relay = kafka_relay(api.desk, open_read_store(database_url), bootstrap=kafka.bootstrap,
                         topic=kafka.topic)
     api.metrics.watch_relay(lambda: relay.status().lag)
     topics_ready = False
 
-    def publish() -> None:
+    def publish_events() -> None:
         nonlocal topics_ready
         if not topics_ready:
             ensure_topics(kafka.bootstrap, [kafka.topic, dead_letter_topic(kafka.topic)],
@@ -96,4 +106,4 @@ def _relay_jobs(api: "Api", database_url: str) -> list["PeriodicJob"]:
             topics_ready = True
         relay.catch_up()
 
-    return [PeriodicJob("kafka-relay", RELAY_POLL_S, publish, stop=relay.close)]
+    return [PeriodicJob("kafka-relay", RELAY_POLL_S, publish_events, stop=relay.close)]

@@ -1,5 +1,5 @@
-"""docker-compose.yml wires the production shape: PostgreSQL, Kafka (KRaft), the relay and a
-Kafka-fed projector."""
+"""docker-compose.yml wires the production shape: PostgreSQL, Kafka (KRaft), `tandem serve`,
+the relay and a Kafka-fed projector."""
 
 import re
 from pathlib import Path
@@ -96,3 +96,23 @@ def test_the_health_check_recognises_the_command_the_service_runs(
                           *arguments[1:]]) + b"\0"
     assert wanted in cmdline
     assert wanted not in b"\0".join([b"sh", b"-c", " ".join(service["command"][2:]).encode()])
+
+
+def test_the_api_server_serves_postgres_and_reports_the_dedicated_relays_lag(
+        services: dict[str, Any]) -> None:
+    api, relay = services["tandem"], services["relay"]
+    env = api["environment"]
+    for name in ("TANDEM_DATABASE_URL", "TANDEM_KAFKA_BOOTSTRAP", "TANDEM_KAFKA_TOPIC"):
+        assert env[name] == relay["environment"][name], name
+    command = " ".join(api["command"]).split("exec ", 1)[1].split()
+    assert command[:2] == ["tandem", "serve"]
+    # One publisher: a server publishing beside the relay service would fight it for the
+    # position (ConcurrentRelay); it reports the relay's lag instead.
+    assert "--no-relay" in command
+    host, port = command[command.index("--host") + 1], command[command.index("--port") + 1]
+    assert host == "0.0.0.0"  # reachable through the published port
+    assert f"{port}:{port}" in api["ports"]
+    assert f"http://127.0.0.1:{port}/health" in api["healthcheck"]["test"][3]
+    assert api["depends_on"] == {"postgres": {"condition": "service_healthy"},
+                                 "kafka": {"condition": "service_healthy"}}
+    assert api["restart"] == "unless-stopped"

@@ -189,13 +189,17 @@ class ProjectionRunner:
             current = self._current(cursor)
         if not current:
             return 0
-        batch = self._read(min(g.position for g in current.values()) + 1)
+        start = min(g.position for g in current.values()) + 1
+        batch = self._read(start)
         if batch is None:
             return 0
         try:
             with self.store.transaction() as cursor:
                 for name, generation in self._current(cursor).items():
-                    self._apply(cursor, self.projections[name], generation, batch)
+                    # A generation switched in since the batch was chosen (a rebuild in
+                    # another process or thread) may be behind it: the next step reads for it.
+                    if generation.position + 1 >= start:
+                        self._apply(cursor, self.projections[name], generation, batch)
         except registry.ConcurrentRunner:
             pass  # another runner applied these events first: rolled back, read on from there
         if progress:

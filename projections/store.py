@@ -214,7 +214,9 @@ class PostgresReadStore:
         try:
             yield True
         finally:
-            self._connection.execute(key % "pg_advisory_unlock")
+            # A broken connection has lost the lock with its session: keep the first error.
+            if not (self._connection.closed or self._connection.broken):
+                self._connection.execute(key % "pg_advisory_unlock")
 
     def close(self) -> None:
         self._connection.close()

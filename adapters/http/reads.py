@@ -23,6 +23,7 @@ class ReadModels:
         self._open_store = open_store
         self._lock = threading.Lock()
         self._caught_up_to = 0
+        self._upgrading = False
         self._local = threading.local()
         self._stores: list[ReadStore] = []
         self._stores_lock = threading.Lock()
@@ -31,7 +32,7 @@ class ReadModels:
         """Apply every event stored so far; returns events applied (the background job)."""
         last = self.log.max_notification_id() or 0
         with self._lock:
-            if last <= self._caught_up_to:
+            if last <= self._caught_up_to and not self._upgrading:
                 return 0
             applied = self.runner.catch_up()
             self._caught_up_to = max(self._caught_up_to, last)
@@ -43,20 +44,25 @@ class ReadModels:
         return self.store()
 
     def upgrade(self) -> list[str]:
-        """Rebuild the read models an older version built (`ProjectionRunner.rebuild_outdated`) on
-        a runner and connection of its own: the API keeps serving the old tables meanwhile.
+        """Rebuild the read models an older version built (`ProjectionRunner.rebuild_outdated`)
+        on a runner and connection of its own: the API keeps serving the old tables meanwhile.
         Returns the rebuilt names."""
-        builder = ProjectionRunner(log=self.runner.log, decode=self.runner.decode,
-                                   store=self._open_store(),
-                                   projections=list(self.runner.projections.values()),
-                                   batch_size=self.runner.batch_size, owner=self.runner.owner)
+        self._upgrading = True  # reads catch up every time: the switch may come at any moment
+        store = None
         try:
-            rebuilt = builder.rebuild_outdated()
+            store = self._open_store()
+            builder = ProjectionRunner(log=self.runner.log, decode=self.runner.decode,
+                                       store=store,
+                                       projections=list(self.runner.projections.values()),
+                                       batch_size=self.runner.batch_size,
+                                       owner=self.runner.owner)
+            return builder.rebuild_outdated()
         finally:
-            builder.store.close()
-        with self._lock:
-            self._caught_up_to = 0  # the next read catches the new generations up
-        return rebuilt
+            self._upgrading = False
+            if store is not None:
+                store.close()
+            with self._lock:
+                self._caught_up_to = 0  # the next read catches the new generations up
 
     def is_current(self, name: str) -> bool:
         """Whether this code's version of the projection serves (not another's, not yet)."""

@@ -435,6 +435,36 @@ def test_only_what_an_older_version_built_is_rebuilt_and_then_caught_up(
     assert {name: generation for name, generation, _, _, _ in generations(store)} == after
 
 
+def test_a_generation_switched_in_while_a_runner_reads_its_batch_loses_no_event(
+        store_url: str, read_stores: Callable[[], ReadStore], clock: FakeClock,
+        tmp_path: Path) -> None:
+    # `tandem serve`: the upgrade job switches a rebuilt generation in while the catch-up job
+    # is between choosing its batch and applying it; the new generation is behind that batch
+    # (events written while its indexes were added).
+    desk, _ = built(store_url, read_stores(), clock)
+    upgraded = [TimelineV2() if isinstance(p, Timeline) else p for p in all_projections()]
+    follower, builder = (ProjectionRunner(log=desk.recorder, decode=desk.mapper.to_domain_event,
+                                          store=read_stores(), projections=upgraded)
+                         for _ in range(2))
+    timeline_v2 = builder.build(builder.start_rebuild(["timeline"]))
+    number = desk.open_incident(actor="sd", title="After the build", service="vpn").number
+    follower.catch_up()  # the other read models follow; the old timeline is not current
+    desk.assign_incident(number, actor="sd", group="network")
+    read = follower._read
+
+    def read_then_switch(start: int, **options: Any) -> Any:
+        batch = read(start, **options)
+        follower._read = read  # type: ignore[method-assign]
+        builder.switch(timeline_v2)
+        return batch
+
+    follower._read = read_then_switch  # type: ignore[method-assign]
+    follower.catch_up()
+
+    assert positions(follower.store) == dict.fromkeys(NAMES, last_position(desk))
+    assert serving_rows(follower.store) == built_from_zero(desk, tmp_path)
+
+
 def test_one_rebuild_at_a_time_per_store_and_a_busy_one_changes_nothing(
         store_url: str, read_stores: Callable[[], ReadStore], clock: FakeClock) -> None:
     # Two rebuilds at once would each drop the generation the other is building (forever, in

@@ -3,7 +3,7 @@
 import json
 from typing import Any
 
-from projections import registry
+from projections import registry, sla_clocks
 from projections.incidents import IncidentSummaries
 from projections.known_errors import KnownErrorIndex
 from projections.problems import ProblemSummaries
@@ -12,8 +12,10 @@ from projections.sla_clocks import SlaClocks
 from projections.store import Cursor, ReadStore
 from projections.timeline import Timeline
 
-QUEUE_ORDER = "priority, sla_due_at IS NULL, sla_due_at, opened_at, number"
+QUEUE_ORDER = ", ".join(f"q.{column}" for column in sla_clocks.QUEUE_ORDER)
 """Priority first, then the SLA due time (none last), then the oldest."""
+QUEUED = "i.*, NULLIF(q.due, '') AS sla_due_at"
+"""What a queue lists: the incident summaries with their SLA due time (`sla_due_at`)."""
 SLA_DUE = ("(SELECT MIN(c.due_at) FROM {clocks} c "
            "WHERE c.incident_id = i.id AND c.state = 'running') AS sla_due_at")
 """An incident's SLA due time: the earliest of its running clocks (none while all are paused)."""
@@ -54,18 +56,16 @@ def incidents(store: ReadStore, *, state: str | None = None,
 
 
 def queue(store: ReadStore, group: str) -> list[dict[str, Any]]:
-    """A group's open incidents in the order to work them."""
-    return _queued(store, [("assignment_group = ?", group),
-                           ("state IN ('new', 'in_progress')", None)])
+    """A group's new and in-progress incidents in the order to work them."""
+    return _queued(store, [("q.lane = 'queued'", None), ("q.assignment_group = ?", group)])
 
 
 def unassigned(store: ReadStore) -> list[dict[str, Any]]:
-    return _queued(store, [("assignment_group IS NULL", None),
-                           ("state IN ('new', 'in_progress')", None)])
+    return _queued(store, [("q.lane = 'queued'", None), ("q.assignment_group IS NULL", None)])
 
 
 def on_hold(store: ReadStore) -> list[dict[str, Any]]:
-    return _queued(store, [("state = 'on_hold'", None)])
+    return _queued(store, [("q.lane = 'on_hold'", None)])
 
 
 def with_sla_due(cursor: Cursor) -> str:
@@ -75,11 +75,34 @@ def with_sla_due(cursor: Cursor) -> str:
     return f"(SELECT i.*, {SLA_DUE.format(clocks=clocks)} FROM {incidents} i) queued"
 
 
+def work_queue(cursor: Cursor) -> str:
+    """FROM expression: each incident's place in the queues (`q`, the clocks' `work_queue`,
+    whose index serves the queue order) joined to its summary (`i`)."""
+    incidents = serving_table(cursor, IncidentSummaries)
+    generation = registry.serving(cursor, SlaClocks.name)
+    if generation is None:
+        raise NotBuilt(f"projection {SlaClocks.name} has not been built")
+    if sla_clocks.holds_work_queue(generation.version):
+        places = SlaClocks.tables[1].physical(generation.generation)
+    else:
+        places = f"({_PLACES.format(due=with_sla_due(cursor))})"
+    return f"{places} q JOIN {incidents} i ON i.id = q.incident_id"
+
+
+_PLACES = (
+    "SELECT id AS incident_id, number, CASE WHEN state IN ('new', 'in_progress') "
+    "THEN 'queued' WHEN state = 'on_hold' THEN 'on_hold' ELSE 'done' END AS lane, "
+    "assignment_group, priority, CASE WHEN sla_due_at IS NULL THEN 1 ELSE 0 END AS due_last, "
+    "COALESCE(sla_due_at, '') AS due, opened_at FROM {due}")
+"""`work_queue` computed, one clock query per incident, from the tables of a version before it
+(until the rebuild after an upgrade switches)."""
+
+
 def _queued(store: ReadStore, where: list[tuple[str, Any]]) -> list[dict[str, Any]]:
     """Incident rows with their SLA due time, in QUEUE_ORDER."""
     with store.reading() as cursor:
         clause = " AND ".join(condition for condition, _ in where)
-        cursor.execute(f"SELECT * FROM {with_sla_due(cursor)} WHERE {clause} "
+        cursor.execute(f"SELECT {QUEUED} FROM {work_queue(cursor)} WHERE {clause} "
                        f"ORDER BY {QUEUE_ORDER}",
                        [value for _, value in where if value is not None])
         served = [column[0] for column in cursor.description]

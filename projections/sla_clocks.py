@@ -19,10 +19,10 @@ from projections.store import Dialect
 
 RUNNING, PAUSED, MET, BREACHED, CANCELED = "running", "paused", "met", "breached", "canceled"
 MOVING = (RUNNING, PAUSED)
-CODE_VERSION = 2
+CODE_VERSION = 3
 """2: the incident index includes the state, so a queue's SLA due time finds an incident's
 running clocks through it (SQLite chose the (state, alert_at) index: all running clocks per
-row)."""
+row). 3: the `work_queue` table, an incident's place in the queues, indexed in their order."""
 DIGEST_SPACE = 10**8
 """version = CODE_VERSION x 10^8 + the configuration digest's first 6 hex digits (< 10^8)."""
 MICROSECOND = timedelta(microseconds=1)
@@ -39,11 +39,28 @@ COLUMNS = (
     ("alert_at", "TEXT"), ("alerts", "TEXT NOT NULL"), ("breached_at", "TEXT"),
     ("opened_at", "TEXT NOT NULL"), ("stopped_at", "TEXT"), ("version", "INTEGER NOT NULL"),
 )
+QUEUE_COLUMNS = (
+    ("incident_id", "TEXT"), ("number", "TEXT NOT NULL"), ("lane", "TEXT NOT NULL"),
+    ("assignment_group", "TEXT"), ("priority", "TEXT NOT NULL"),
+    ("due_last", "INTEGER NOT NULL"), ("due", "TEXT NOT NULL"), ("opened_at", "TEXT NOT NULL"),
+)
+"""An incident's place in the work queues. `due` is its SLA due time (the earliest of its
+running clocks' due times), '' with `due_last` = 1 when none runs: the queue order without
+NULLs, so one index serves it and a row-value comparison resumes a page after any row."""
+QUEUE_ORDER = ("priority", "due_last", "due", "opened_at", "number")
+LANES = {"new": "queued", "in_progress": "queued", "on_hold": "on_hold"}
+"""The lane of each open incident state; the others are "done" (resolved, closed, canceled)."""
 
 
 _TARGETS = tuple((target, f":{target.value}") for target in Target)
 """Each target with its clock key's suffix: a clock is `<incident id>:<target>` (iterating the
 enum and formatting the key cost more per event than the rest of a note's handling)."""
+
+
+def holds_work_queue(version: int) -> bool:
+    """Whether a generation of this version has `work_queue` (an older one serves, without it,
+    until the rebuild after an upgrade switches)."""
+    return version // DIGEST_SPACE >= 3
 
 
 def _is_incident_event(event: Any) -> bool:
@@ -68,9 +85,12 @@ class SlaClocks(Projection):
 
     name = "sla_clocks"
     events = (Incident.Opened, Incident.Event)
-    rebuild_cost = 5.6
+    rebuild_cost = 7.1
     tables = (Table(name="sla_clocks", columns=COLUMNS, key=("clock",),
-                    indexes=(("incident_id", "state"), ("state", "alert_at"), ("opened_at",))),)
+                    indexes=(("incident_id", "state"), ("state", "alert_at"), ("opened_at",))),
+              Table(name="work_queue", columns=QUEUE_COLUMNS, key=("incident_id",),
+                    indexes=(("lane", "assignment_group", *QUEUE_ORDER),)))
+    """`work_queue` is here because its due time is the clocks' (and the configuration's)."""
 
     def __init__(self, rules: SlaRules, *, config_digest: str) -> None:
         self.rules = rules
@@ -86,7 +106,7 @@ class SlaClocks(Projection):
 
     def apply(self, batch: Sequence[Envelope], tables: dict[str, Rows],
               dialect: Dialect) -> None:
-        rows = tables["sla_clocks"]
+        rows, queue = tables["sla_clocks"], tables["work_queue"]
         rows.prefetch((key + suffix,) for key in dict.fromkeys(
             stream_id for (stream_id,) in existing_records(batch, _is_incident_event))
             for _, suffix in _TARGETS)
@@ -94,6 +114,9 @@ class SlaClocks(Projection):
         """Running clocks whose due time waits for the end of the batch."""
         versions: dict[str, int] = {}
         """Each incident's last version in the batch: every event moves it, few move a clock."""
+        opened_here: set[str] = set()
+        moved: set[str] = set()
+        """Incidents whose place in the queues may have changed."""
         for envelope in batch:
             event = envelope.event
             kind = type(event)
@@ -103,10 +126,12 @@ class SlaClocks(Projection):
                     opened = _opened(event, envelope, target, suffix, policy)
                     rows.add(opened)
                     pending[opened["clock"]] = opened
+                opened_here.add(envelope.stream_id)
             elif isinstance(event, Incident.Event):
                 versions[envelope.stream_id] = event.originator_version
                 if (handler := _HANDLERS.get(kind)) is None:
                     continue
+                moved.add(envelope.stream_id)
                 for target, suffix in _TARGETS:
                     row = rows.get(envelope.stream_id + suffix)
                     if row is not None:
@@ -122,6 +147,12 @@ class SlaClocks(Projection):
         for row in pending.values():
             if row["due_at"] == PENDING:
                 _schedule(row, self.policy(row))
+        for stream_id in opened_here:
+            if (place := _place(rows, stream_id)) is not None:
+                queue.add(place)
+        for stream_id in moved - opened_here:
+            if (place := _place(rows, stream_id)) is not None:
+                queue.put(place)
 
     def policy(self, row: Row) -> SlaPolicy:
         return self.rules.policy(row["priority"], row["service"])
@@ -210,6 +241,20 @@ def _opened(e: Incident.Opened, envelope: Envelope, target: Target, suffix: str,
         "alerts": "", "breached_at": None, "opened_at": envelope.occurred_at,
         "stopped_at": None, "version": e.originator_version,
     }
+
+
+def _place(rows: Rows, stream_id: str) -> Row | None:
+    """The incident's `work_queue` row, from its clocks once their due times are computed."""
+    clocks = [row for _, suffix in _TARGETS if (row := rows.get(stream_id + suffix))]
+    if not clocks:
+        return None  # an event before its incident's opening changes nothing
+    first = clocks[0]
+    due = min((row["due_at"] for row in clocks if row["state"] == RUNNING), default=None)
+    return {"incident_id": stream_id, "number": first["number"],
+            "lane": LANES.get(first["incident_state"], "done"),
+            "assignment_group": first["assignment_group"], "priority": first["priority"],
+            "due_last": 1 if due is None else 0, "due": due or "",
+            "opened_at": first["opened_at"]}
 
 
 def _run(row: Row, since: datetime) -> None:

@@ -399,7 +399,8 @@ def test_a_new_code_version_is_built_beside_the_old_one_which_serves_until_the_s
         ("timeline", 2, 2, last_position(desk), registry.SERVING)]
     assert table_names(store, prefix="rm_") == {"rm_incidents_g1", "rm_problems_g1",
                                         "rm_known_errors_g1", "rm_timeline_g2",
-                                        "rm_sla_clocks_g1", "rm_recurrence_incidents_g1",
+                                        "rm_sla_clocks_g1", "rm_work_queue_g1",
+                                        "rm_recurrence_incidents_g1",
                                         "rm_recurrence_problems_g1"}
     assert serving_rows(reader)["timeline"] == built_from_zero(desk, tmp_path)["timeline"]
     assert len(serving_rows(reader)["timeline"]) == record_events(desk)

@@ -263,6 +263,28 @@ def assert_rows_match_the_records(world: World, store: ReadStore) -> None:
     assert known == {number for number in world.problems
                      if world.desk.problem(number).known_error
                      and world.desk.problem(number).state.value not in ("closed", "canceled")}
+    for group in GROUPS:
+        assert _numbers_and_due(queries.queue(store, group)) == _derived_queue(
+            store, "assignment_group = ? AND state IN ('new', 'in_progress')", [group]), group
+    assert _numbers_and_due(queries.unassigned(store)) == _derived_queue(
+        store, "assignment_group IS NULL AND state IN ('new', 'in_progress')", [])
+    assert _numbers_and_due(queries.on_hold(store)) == _derived_queue(
+        store, "state = 'on_hold'", [])
+
+
+def _numbers_and_due(rows: list[dict[str, object]]) -> list[tuple[object, object]]:
+    return [(row["number"], row["sla_due_at"]) for row in rows]
+
+
+def _derived_queue(store: ReadStore, where: str,
+                   params: list[str]) -> list[tuple[object, object]]:
+    """A queue as computed before `work_queue` existed: each summary's due time from its
+    running clocks, then sorted."""
+    with store.reading() as cursor:
+        cursor.execute(f"SELECT number, sla_due_at FROM {queries.with_sla_due(cursor)} "
+                       f"WHERE {where} ORDER BY priority, sla_due_at IS NULL, sla_due_at, "
+                       "opened_at, number", params)
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 # -- the property ----------------------------------------------------------------------------

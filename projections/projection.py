@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, ClassVar
 
-from projections.store import Cursor, Dialect, insert, upsert
+from projections.store import Cursor, Dialect, delete, insert, upsert
 
 Row = dict[str, Any]
 
@@ -50,6 +50,7 @@ class Rows:
         self._rows: dict[tuple[Any, ...], Row | None] = {}
         self._dirty: set[tuple[Any, ...]] = set()
         self._added: set[tuple[Any, ...]] = set()
+        self._deleted: set[tuple[Any, ...]] = set()
         self._appended: list[Row] = []
         key_of = itemgetter(*table.key)
         self._key_of = (lambda row: (key_of(row),)) if len(table.key) == 1 else key_of
@@ -94,6 +95,15 @@ class Rows:
         """A row no earlier batch wrote (say, one per event): inserted without a lookup."""
         self._appended.append(row)
 
+    def delete(self, *key: Any) -> None:
+        """Remove the row: one this batch added is simply not written."""
+        self._rows[key] = None
+        self._dirty.discard(key)
+        if key in self._added:
+            self._added.discard(key)
+        else:
+            self._deleted.add(key)
+
     def update(self, *key: Any, **changes: Any) -> Row | None:
         """Change an existing row; an unknown key (an event before its record) changes nothing."""
         row = self.get(*key)
@@ -106,6 +116,8 @@ class Rows:
         """Write the changed and appended rows through `cursor`, by default the one they were
         read with (a rebuild writes them in a later transaction than it read them)."""
         cursor = cursor or self._cursor
+        if self._deleted:  # first: a row deleted and then put again is written
+            delete(cursor, self._name, self._table.key, list(self._deleted))
         values = itemgetter(*self._table.column_names)
         changed = [values(row) for key in self._dirty - self._added
                    if (row := self._rows[key]) is not None]
@@ -118,6 +130,7 @@ class Rows:
             insert(cursor, self._name, self._table.column_names, new)
         self._dirty.clear()
         self._added.clear()
+        self._deleted.clear()
         self._appended.clear()
 
 

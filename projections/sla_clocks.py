@@ -44,7 +44,8 @@ QUEUE_COLUMNS = (
     ("assignment_group", "TEXT"), ("priority", "TEXT NOT NULL"),
     ("due_last", "INTEGER NOT NULL"), ("due", "TEXT NOT NULL"), ("opened_at", "TEXT NOT NULL"),
 )
-"""An incident's place in the work queues. `due` is its SLA due time (the earliest of its
+"""An open incident's place in the work queues (a resolved, closed or canceled one has no row:
+the table stays the size of the open work). `due` is its SLA due time (the earliest of its
 running clocks' due times), '' with `due_last` = 1 when none runs: the queue order without
 NULLs, so one index serves it and a row-value comparison resumes a page after any row."""
 QUEUE_ORDER = ("priority", "due_last", "due", "opened_at", "number")
@@ -147,12 +148,14 @@ class SlaClocks(Projection):
         for row in pending.values():
             if row["due_at"] == PENDING:
                 _schedule(row, self.policy(row))
-        for stream_id in opened_here:
-            if (place := _place(rows, stream_id)) is not None:
-                queue.add(place)
-        for stream_id in moved - opened_here:
-            if (place := _place(rows, stream_id)) is not None:
-                queue.put(place)
+        for stream_id in opened_here | moved:
+            place = _place(rows, stream_id)
+            if place is None:
+                continue  # an event before its incident's opening changes nothing
+            if place["lane"] != "done":
+                (queue.add if stream_id in opened_here else queue.put)(place)
+            elif stream_id not in opened_here:
+                queue.delete(stream_id)  # resolved, closed or canceled: out of every queue
 
     def policy(self, row: Row) -> SlaPolicy:
         return self.rules.policy(row["priority"], row["service"])
@@ -244,10 +247,11 @@ def _opened(e: Incident.Opened, envelope: Envelope, target: Target, suffix: str,
 
 
 def _place(rows: Rows, stream_id: str) -> Row | None:
-    """The incident's `work_queue` row, from its clocks once their due times are computed."""
+    """The incident's `work_queue` row, from its clocks once their due times are computed
+    (lane "done" once it left the queues); None before its opening."""
     clocks = [row for _, suffix in _TARGETS if (row := rows.get(stream_id + suffix))]
     if not clocks:
-        return None  # an event before its incident's opening changes nothing
+        return None
     first = clocks[0]
     due = min((row["due_at"] for row in clocks if row["state"] == RUNNING), default=None)
     return {"incident_id": stream_id, "number": first["number"],

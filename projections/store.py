@@ -167,6 +167,13 @@ def insert(cursor: Cursor, table: str, columns: Sequence[str],
         cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
 
+def delete(cursor: Cursor, table: str, key: Sequence[str],
+           keys: Sequence[Sequence[Any]]) -> None:
+    """Delete the rows with these keys (absent ones are no error)."""
+    match = " AND ".join(f"{column} = ?" for column in key)
+    cursor.executemany(f"DELETE FROM {table} WHERE {match}", keys)
+
+
 def upsert(cursor: Cursor, table: str, columns: Sequence[str], key: Sequence[str],
            rows: Sequence[Sequence[Any]]) -> None:
     """Insert or replace `rows` in one round trip per table (COPY on PostgreSQL)."""

@@ -270,6 +270,11 @@ def assert_rows_match_the_records(world: World, store: ReadStore) -> None:
         store, "assignment_group IS NULL AND state IN ('new', 'in_progress')", [])
     assert _numbers_and_due(queries.on_hold(store)) == _derived_queue(
         store, "state = 'on_hold'", [])
+    with store.reading() as cursor:  # finished incidents leave the queues' table (reopened: back)
+        cursor.execute(f"SELECT q.number FROM {queries.work_queue(cursor)}")
+        queued = sorted(number for (number,) in cursor.fetchall())
+    assert queued == sorted(number for number in world.incidents
+                            if world.desk.incident(number).state.value in OPEN_INCIDENT)
 
 
 def _numbers_and_due(rows: list[dict[str, object]]) -> list[tuple[object, object]]:

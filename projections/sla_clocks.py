@@ -86,7 +86,7 @@ class SlaClocks(Projection):
 
     name = "sla_clocks"
     events = (Incident.Opened, Incident.Event)
-    rebuild_cost = 7.1
+    rebuild_cost = 5.6
     tables = (Table(name="sla_clocks", columns=COLUMNS, key=("clock",),
                     indexes=(("incident_id", "state"), ("state", "alert_at"), ("opened_at",))),
               Table(name="work_queue", columns=QUEUE_COLUMNS, key=("incident_id",),

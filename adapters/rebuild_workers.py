@@ -97,7 +97,7 @@ def _generation(cursor: Cursor, name: str, number: int) -> Generation:
     found = [g for g in registry.generations(cursor, name) if g.generation == number]
     if not found or found[0].state != registry.BUILDING:
         raise RebuildFailed(f"{name} generation {number} is no longer being built "
-                            "(another rebuild started?)")
+                            "(its tables were dropped outside this rebuild)")
     return found[0]
 
 

@@ -19,7 +19,6 @@ QUEUED = "i.*, NULLIF(q.due, '') AS sla_due_at"
 SLA_DUE = ("(SELECT MIN(c.due_at) FROM {clocks} c "
            "WHERE c.incident_id = i.id AND c.state = 'running') AS sla_due_at")
 """An incident's SLA due time: the earliest of its running clocks (none while all are paused)."""
-OPEN = ("new", "in_progress", "on_hold")
 
 
 class NotBuilt(RuntimeError):

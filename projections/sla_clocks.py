@@ -23,6 +23,8 @@ CODE_VERSION = 3
 """2: the incident index includes the state, so a queue's SLA due time finds an incident's
 running clocks through it (SQLite chose the (state, alert_at) index: all running clocks per
 row). 3: the `work_queue` table, an incident's place in the queues, indexed in their order."""
+WORK_QUEUE_SINCE = 3
+"""The first code version with the `work_queue` table."""
 DIGEST_SPACE = 10**8
 """version = CODE_VERSION x 10^8 + the configuration digest's first 6 hex digits (< 10^8)."""
 MICROSECOND = timedelta(microseconds=1)
@@ -61,7 +63,7 @@ enum and formatting the key cost more per event than the rest of a note's handli
 def holds_work_queue(version: int) -> bool:
     """Whether a generation of this version has `work_queue` (an older one serves, without it,
     until the rebuild after an upgrade switches)."""
-    return version // DIGEST_SPACE >= 3
+    return version // DIGEST_SPACE >= WORK_QUEUE_SINCE
 
 
 def _is_incident_event(event: Any) -> bool:
